@@ -1,0 +1,33 @@
+import { loadConfig } from '../config/env.ts';
+import { createLogger } from '../config/logger.ts';
+import { connectDatabase, requireProductionSettings } from '../processes/boot.ts';
+import { createBotProcess } from '../processes/bot-process.ts';
+import { exitOnBootError, stopOnSignal } from '../processes/run-until-signal.ts';
+
+try {
+  const config = loadConfig();
+  if (config.telegram.webhookUrl) {
+    // Telegram delivers to one place: polling while a webhook is set would fail with 409 anyway.
+    process.stdout.write(
+      'TELEGRAM_WEBHOOK_URL is set: the web process receives updates via webhook; the bot process is not needed.\n',
+    );
+    process.exit(0);
+  }
+  const logger = createLogger(config.logLevel);
+  const { databaseUrl } = requireProductionSettings(config);
+  const orm = await connectDatabase(config, databaseUrl);
+  const bot = createBotProcess({
+    config,
+    orm,
+    logger,
+    // A poller that died (bad token, another poller took over) must not linger as a healthy-looking process.
+    onPollingFailed: () => {
+      void orm.close().finally(() => process.exit(1));
+    },
+  });
+  const started = bot.start();
+  stopOnSignal([{ stop: () => orm.close() }, bot], logger, config.shutdownTimeoutMs + 2_000, started);
+  await started;
+} catch (error) {
+  exitOnBootError(error);
+}

@@ -1,0 +1,109 @@
+import { createWorkerProcess } from '../../workers/worker-process.ts';
+import { type Config, loadConfig } from '../config/env.ts';
+import { createLogger } from '../config/logger.ts';
+import { createOrm, migrateUp } from '../db/orm.ts';
+import { startEmbeddedPostgres } from '../dev/embedded-postgres.ts';
+import { startFakeTelegramBotApi } from '../dev/fake-telegram-bot-api.ts';
+import { ensureLocalRedis } from '../dev/local-redis.ts';
+import { createMetrics } from '../observability/metrics.ts';
+import { createWorkerServices } from '../processes/boot.ts';
+import { createBotProcess } from '../processes/bot-process.ts';
+import { exitOnBootError, type Stoppable, stopOnSignal } from '../processes/run-until-signal.ts';
+import { createWebProcess } from '../processes/web-process.ts';
+
+/**
+ * `npm start`: the whole system in one process for a single machine or a trial. Missing
+ * DATABASE_URL → embedded PostgreSQL in .data/; missing REDIS_URL → local Redis (started if
+ * needed); missing TELEGRAM_BOT_TOKEN → a local sandbox Bot API that prints messages it receives.
+ */
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const stoppables: Stoppable[] = [];
+
+try {
+  let config: Config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const dataRoot = process.env.DATA_DIR ?? '.data';
+
+  const databaseUrl = config.database.url ?? (await startEmbeddedPostgres(dataRoot, say).then(remember)).url;
+  const redisUrl = config.redis.url ?? (await ensureLocalRedis(dataRoot, say).then(remember)).url;
+  let botToken = config.telegram.botToken;
+  if (!botToken) {
+    const sandbox = remember(
+      await startFakeTelegramBotApi({
+        onMessage: (message) =>
+          say(`[sandbox bot] → chat ${message.chatId}: ${message.text.replace(/\n/g, ' ')}`),
+      }),
+    );
+    botToken = sandbox.token;
+    config = { ...config, telegram: { ...config.telegram, botToken, apiRoot: sandbox.apiRoot } };
+  }
+  config = {
+    ...config,
+    database: { ...config.database, url: databaseUrl },
+    redis: { ...config.redis, url: redisUrl },
+  };
+
+  const metrics = createMetrics();
+  const orm = await createOrm({
+    url: databaseUrl,
+    replicaUrls: config.database.replicaUrls,
+    poolMax: config.database.poolMax,
+  });
+  stoppables.push({ stop: () => orm.close() });
+  const applied = await migrateUp(orm);
+  if (applied.length) say(`Applied migrations: ${applied.join(', ')}`);
+
+  const worker = remember(
+    // One process, one registry: the web process's /metrics shows the worker's metrics too.
+    createWorkerProcess({
+      config,
+      orm,
+      logger,
+      redisUrl,
+      metrics,
+      serveMetrics: false,
+      ...createWorkerServices(config, botToken, logger),
+    }),
+  );
+  await worker.start();
+  const web = remember(createWebProcess({ config, orm, logger, redisUrl, metrics }));
+  await web.start();
+  // With a webhook URL the web process handles updates; otherwise poll (the sandbox, without a token).
+  // Started last so it stops first, while the database and the sandbox it talks to are still up.
+  if (!config.telegram.webhookUrl) {
+    const bot = createBotProcess({ config, orm, logger });
+    await bot.start().then(
+      () => remember(bot),
+      (error: Error) => say(`Bot not started (${error.message}); the API and workers run without it.`),
+    );
+  }
+
+  const base = `http://localhost:${web.port()}`;
+  say('');
+  say(`Coach backend is up: API ${base}/api  health ${base}/healthz  ready ${base}/readyz`);
+  say(
+    `AI provider: ${config.ai.provider}${config.ai.provider === 'offline' ? ' (set OPENAI_API_KEY for real AI plans)' : ''}`,
+  );
+  if (!process.env.TELEGRAM_BOT_TOKEN) {
+    say('No TELEGRAM_BOT_TOKEN: using a local sandbox Bot API; bot messages are printed here.');
+    say('Try the client journey locally:');
+    say(`  AUTH="$(npm run -s dev:init-data)"`);
+    say(
+      `  curl -s -X POST ${base}/api/surveys -H "Authorization: $AUTH" -H 'Content-Type: application/json' \\`,
+    );
+    say(
+      `    -d '{"answers":{"goal":"build_muscle","sex":"female","age":30,"heightCm":168,"weightKg":60,"activityLevel":"moderate","experience":"beginner","daysPerWeek":3,"sessionMinutes":45,"equipment":["dumbbells"]}}'`,
+    );
+    say(`  curl -s ${base}/api/plans/latest -H "Authorization: $AUTH"`);
+  }
+  stopOnSignal(stoppables, logger, config.shutdownTimeoutMs + config.ai.timeoutMs);
+} catch (error) {
+  // Leave nothing running behind a failed boot (embedded PostgreSQL, redis-server, sandbox).
+  for (const stoppable of stoppables.reverse()) await stoppable.stop().catch(() => {});
+  exitOnBootError(error);
+}
+
+function remember<T extends Stoppable | { close(): Promise<void> }>(thing: T): T {
+  stoppables.push('stop' in thing ? thing : { stop: () => thing.close() });
+  return thing;
+}

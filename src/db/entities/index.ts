@@ -1,0 +1,43 @@
+import { ApplicationSchema } from './application.entity.ts';
+import { AuditLogSchema } from './audit-log.entity.ts';
+import { BroadcastSchema } from './broadcast.entity.ts';
+import { MetricsSnapshotSchema } from './metrics-snapshot.entity.ts';
+import { NotificationSchema } from './notification.entity.ts';
+import { OutboxSchema } from './outbox.entity.ts';
+import { PersonalPlanSchema } from './personal-plan.entity.ts';
+import { SubscriptionSchema } from './subscription.entity.ts';
+import { SurveySchema } from './survey.entity.ts';
+import { TelegramUserSchema } from './telegram-user.entity.ts';
+import { TenantSchema } from './tenant.entity.ts';
+import { TestResultSchema } from './test-result.entity.ts';
+
+export { Application } from './application.entity.ts';
+export { AuditLog } from './audit-log.entity.ts';
+export { Broadcast } from './broadcast.entity.ts';
+export { MetricsSnapshot } from './metrics-snapshot.entity.ts';
+export { Notification } from './notification.entity.ts';
+export { Outbox } from './outbox.entity.ts';
+export { PersonalPlan } from './personal-plan.entity.ts';
+export { Subscription } from './subscription.entity.ts';
+export { Survey } from './survey.entity.ts';
+export { TelegramUser } from './telegram-user.entity.ts';
+export { Tenant } from './tenant.entity.ts';
+export { TestResult } from './test-result.entity.ts';
+
+export const allEntities = [
+  TenantSchema,
+  TelegramUserSchema,
+  SurveySchema,
+  ApplicationSchema,
+  PersonalPlanSchema,
+  OutboxSchema,
+  NotificationSchema,
+  BroadcastSchema,
+  AuditLogSchema,
+  SubscriptionSchema,
+  MetricsSnapshotSchema,
+  TestResultSchema,
+];
+
+/** Entities scoped by the tenant filter (everything but the tenant table itself). */
+export const tenantScopedEntities = allEntities.filter((schema) => schema !== TenantSchema);

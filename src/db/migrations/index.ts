@@ -1,0 +1,14 @@
+import { Migration20261127000000Initial } from './Migration20261127000000Initial.ts';
+import { Migration20261127010000Broadcasts } from './Migration20261127010000Broadcasts.ts';
+import { Migration20261127020000Panel } from './Migration20261127020000Panel.ts';
+import { Migration20261127030000Metrics } from './Migration20261127030000Metrics.ts';
+import { Migration20261127040000TestResults } from './Migration20261127040000TestResults.ts';
+
+/** Migrations are listed explicitly so they load the same under tsx, tests and a bundler. */
+export const migrationsList = [
+  { name: 'Migration20261127000000Initial', class: Migration20261127000000Initial },
+  { name: 'Migration20261127010000Broadcasts', class: Migration20261127010000Broadcasts },
+  { name: 'Migration20261127020000Panel', class: Migration20261127020000Panel },
+  { name: 'Migration20261127030000Metrics', class: Migration20261127030000Metrics },
+  { name: 'Migration20261127040000TestResults', class: Migration20261127040000TestResults },
+];

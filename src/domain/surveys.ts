@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { LockMode } from '@mikro-orm/postgresql';
+import { Application, Outbox, PersonalPlan, Survey, TelegramUser } from '../db/entities/index.ts';
+import type { EntityManager } from '../db/orm.ts';
+import { TooManyRequestsError } from './errors.ts';
+import { triggerMetricsRecompute } from './metrics-trigger.ts';
+import type { SurveyAnswers } from './survey-answers.ts';
+
+const DAY_MS = 24 * 3600_000;
+
+export interface SubmittedSurvey {
+  surveyId: string;
+  applicationId: string;
+  planId: string;
+}
+
+/** The job that turns a queued plan into a ready one; id is stable so it is enqueued at most once. */
+export function planJob(tenantId: string, planId: string) {
+  return {
+    queue: 'plans',
+    jobName: 'plans.generate',
+    jobId: `plan-${planId}`,
+    payload: { tenantId, planId },
+  };
+}
+
+/**
+ * Stores the survey, the panel application, the queued plan and the outbox record in one
+ * transaction: either the client's request exists completely and will be processed, or not at all.
+ * The quota is a rolling 24 hours; plans that failed do not count against it.
+ */
+export async function submitSurvey(
+  em: EntityManager,
+  input: { tenantId: string; userId: string; answers: SurveyAnswers; plansPerDay: number; now?: Date },
+): Promise<SubmittedSurvey> {
+  const now = input.now ?? new Date();
+  return em.transactional(async (tx) => {
+    // Serialises concurrent submissions of one user so the quota cannot be raced past.
+    await tx.findOneOrFail(TelegramUser, { id: input.userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+
+    const windowStart = new Date(now.getTime() - DAY_MS);
+    const recent = await tx.find(
+      PersonalPlan,
+      { userId: input.userId, createdAt: { $gt: windowStart }, status: { $ne: 'failed' } },
+      { orderBy: { createdAt: 'asc' }, fields: ['id', 'createdAt'] },
+    );
+    if (recent.length >= input.plansPerDay) {
+      const oldest = recent[0]!.createdAt;
+      const retryAfterSeconds = (oldest.getTime() + DAY_MS - now.getTime()) / 1000;
+      throw new TooManyRequestsError(
+        'plan_quota_exceeded',
+        `You can request ${input.plansPerDay} plans per day; try again later.`,
+        retryAfterSeconds,
+      );
+    }
+
+    const survey = tx.create(Survey, {
+      id: randomUUID(),
+      tenantId: input.tenantId,
+      userId: input.userId,
+      answers: input.answers,
+      createdAt: now,
+    });
+    const application = tx.create(Application, {
+      id: randomUUID(),
+      tenantId: input.tenantId,
+      userId: input.userId,
+      surveyId: survey.id,
+      status: 'new',
+      createdAt: now,
+    });
+    const plan = tx.create(PersonalPlan, {
+      id: randomUUID(),
+      tenantId: input.tenantId,
+      userId: input.userId,
+      surveyId: survey.id,
+      status: 'queued',
+      createdAt: now,
+      updatedAt: now,
+    });
+    tx.create(Outbox, { tenantId: input.tenantId, ...planJob(input.tenantId, plan.id), createdAt: now });
+    await tx.flush();
+    await triggerMetricsRecompute(tx, input.tenantId, now);
+    return { surveyId: survey.id, applicationId: application.id, planId: plan.id };
+  });
+}

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { TelegramUser } from '../db/entities/index.ts';
+import type { EntityManager } from '../db/orm.ts';
+import type { InitDataUser } from '../telegram/init-data.ts';
+
+/** Writing on every request would turn reads into writes; refresh the profile at most this often. */
+const SEEN_REFRESH_MS = 5 * 60_000;
+
+function profileChanged(user: TelegramUser, profile: InitDataUser): boolean {
+  return (
+    user.firstName !== profile.firstName ||
+    user.lastName !== profile.lastName ||
+    user.username !== profile.username ||
+    user.languageCode !== profile.languageCode ||
+    user.isPremium !== profile.isPremium
+  );
+}
+
+/**
+ * Creates the user on first sight and keeps the Telegram profile fresh. Role and client status
+ * are never touched here: they belong to the coach, not to what the client's app says.
+ */
+export async function upsertTelegramUser(
+  em: EntityManager,
+  tenantId: string,
+  profile: InitDataUser,
+  now = new Date(),
+): Promise<TelegramUser> {
+  const existing = await em.findOne(TelegramUser, { tenantId, telegramId: profile.id });
+  const fresh = existing?.lastSeenAt && now.getTime() - existing.lastSeenAt.getTime() < SEEN_REFRESH_MS;
+  if (existing && fresh && !profileChanged(existing, profile)) return existing;
+
+  const fields = {
+    firstName: profile.firstName,
+    lastName: profile.lastName,
+    username: profile.username,
+    languageCode: profile.languageCode,
+    isPremium: profile.isPremium,
+    lastSeenAt: now,
+    updatedAt: now,
+  };
+  return upsertByTelegramId(em, { tenantId, telegramId: profile.id, existingId: existing?.id, now }, fields);
+}
+
+type ProfileFields = Partial<
+  Pick<
+    TelegramUser,
+    | 'firstName'
+    | 'lastName'
+    | 'username'
+    | 'languageCode'
+    | 'isPremium'
+    | 'lastSeenAt'
+    | 'unreachableAt'
+    | 'updatedAt'
+  >
+>;
+
+/** Insert or update by (tenant, Telegram id), overwriting only `fields`: role and client status stay. */
+function upsertByTelegramId(
+  em: EntityManager,
+  key: { tenantId: string; telegramId: string; existingId: string | undefined; now: Date },
+  fields: ProfileFields,
+): Promise<TelegramUser> {
+  return em.upsert(
+    TelegramUser,
+    {
+      id: key.existingId ?? randomUUID(),
+      tenantId: key.tenantId,
+      telegramId: key.telegramId,
+      createdAt: key.now,
+      ...fields,
+    },
+    {
+      onConflictFields: ['tenantId', 'telegramId'],
+      onConflictMergeFields: Object.keys(fields) as (keyof ProfileFields)[],
+    },
+  );
+}
+
+export interface BotUserProfile {
+  telegramId: string;
+  firstName: string;
+  lastName: string | null;
+  username: string | null;
+  languageCode: string | null;
+}
+
+/**
+ * A user who (re)started the bot: create or refresh them, and make them reachable again —
+ * a /start after blocking the bot is Telegram telling us messages will be delivered again.
+ * Shared by the bot's /start handler and POST /api/bot/users.
+ */
+export async function registerBotUser(
+  em: EntityManager,
+  tenantId: string,
+  profile: BotUserProfile,
+  now = new Date(),
+): Promise<{ user: TelegramUser; created: boolean }> {
+  const existing = await em.findOne(TelegramUser, { tenantId, telegramId: profile.telegramId });
+  const fields = {
+    firstName: profile.firstName,
+    lastName: profile.lastName,
+    username: profile.username,
+    languageCode: profile.languageCode,
+    unreachableAt: null,
+    updatedAt: now,
+  };
+  const user = await upsertByTelegramId(
+    em,
+    { tenantId, telegramId: profile.telegramId, existingId: existing?.id, now },
+    fields,
+  );
+  return { user, created: !existing };
+}

@@ -1,0 +1,117 @@
+import type { Context, Next } from 'koa';
+import { AppError } from '../domain/errors.ts';
+
+const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  'entity.parse.failed': {
+    status: 400,
+    code: 'malformed_json',
+    message: 'The request body is not valid JSON.',
+  },
+  'entity.too.large': { status: 413, code: 'payload_too_large', message: 'The request body is too large.' },
+  'request.size.invalid': { status: 400, code: 'bad_request', message: 'The request body length is wrong.' },
+  'encoding.unsupported': {
+    status: 415,
+    code: 'unsupported_encoding',
+    message: 'Unsupported body encoding.',
+  },
+  'charset.unsupported': { status: 415, code: 'unsupported_charset', message: 'Unsupported body charset.' },
+};
+
+/** Connection-level failures of PostgreSQL or Redis: the service is degraded, not the request bad. */
+export function isDependencyDown(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const { code, name, message } = current as { code?: string; name?: string; message?: string };
+    if (
+      code &&
+      [
+        'ECONNREFUSED',
+        'ECONNRESET',
+        'ETIMEDOUT',
+        'EHOSTUNREACH',
+        'ENOTFOUND',
+        '57P01',
+        '57P03',
+        '57014',
+      ].includes(code)
+    )
+      return true;
+    if (name === 'ConnectionException' || name === 'MaxRetriesPerRequestError') return true;
+    if (
+      message &&
+      /Connection terminated|connect ECONNREFUSED|Stream isn't writeable|timeout exceeded when trying to connect|Query read timeout/i.test(
+        message,
+      )
+    )
+      return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+function send(ctx: Context, status: number, code: string, message: string, details?: unknown[]) {
+  ctx.status = status;
+  ctx.body = { error: { code, message, ...(details?.length ? { details } : {}) } };
+}
+
+/**
+ * The single place that turns errors into the JSON error contract. Known errors keep their status;
+ * everything else is logged with the request id and answered without internals.
+ */
+export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
+  try {
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined) {
+      send(ctx, 404, 'not_found', 'No such endpoint.');
+    } else if (ctx.status === 405 && (ctx.body === undefined || typeof ctx.body === 'string')) {
+      send(
+        ctx,
+        405,
+        'method_not_allowed',
+        `Use ${ctx.response.get('Allow') || 'another method'} on this endpoint.`,
+      );
+    }
+  } catch (error) {
+    if (error instanceof AppError) {
+      for (const [name, value] of Object.entries(error.headers ?? {})) ctx.set(name, value);
+      send(ctx, error.status, error.code, error.message, error.details);
+      return;
+    }
+    // co-body reports invalid JSON as a bare SyntaxError with status 400 and no `type`.
+    const type =
+      (error as { type?: string }).type ??
+      (error instanceof SyntaxError && (error as { status?: number }).status === 400
+        ? 'entity.parse.failed'
+        : undefined);
+    const bodyError = type ? BODY_ERRORS[type] : undefined;
+    if (bodyError) {
+      send(ctx, bodyError.status, bodyError.code, bodyError.message);
+      return;
+    }
+    // Text PostgreSQL cannot store or longer than a column: the input is bad, not the server.
+    // A NUL byte in a bound parameter breaks the wire message itself (08P01); in JSON it is 22P05.
+    const sqlState = (error as { code?: string }).code;
+    if (sqlState && ['22021', '22P05', '22001', '08P01'].includes(sqlState)) {
+      send(
+        ctx,
+        400,
+        'invalid_text',
+        'The request contains text that cannot be stored (e.g. NUL characters).',
+      );
+      return;
+    }
+    if (isDependencyDown(error)) {
+      ctx.state.log?.warn({ err: error }, 'dependency unavailable');
+      ctx.set('Retry-After', '5');
+      send(ctx, 503, 'service_unavailable', 'A service we depend on is unavailable; please retry shortly.');
+      return;
+    }
+    const status = (error as { status?: number; expose?: boolean }).status;
+    if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
+      send(ctx, status, 'bad_request', (error as Error).message);
+      return;
+    }
+    ctx.state.log?.error({ err: error }, 'unhandled error');
+    send(ctx, 500, 'internal_error', 'Something went wrong on our side.');
+  }
+}

@@ -1,0 +1,272 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import type { Config } from '../config/env.ts';
+import type { Logger } from '../config/logger.ts';
+import { DEFAULT_TENANT_ID, forkForTenant } from '../db/orm.ts';
+import { liveEventsChannel } from '../domain/live-events.ts';
+import { effectiveRole, hasPermission } from '../domain/permissions.ts';
+import { upsertTelegramUser } from '../domain/users.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { createRedisConnection } from '../queue/redis-connection.ts';
+import { InitDataError, validateInitData } from '../telegram/init-data.ts';
+import { startAuthAttempt } from './auth-attempt.ts';
+
+export const PANEL_WS_PATH = '/api/panel/ws';
+const SUBSCRIBE_WAIT_MS = 2_000;
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/** Close codes of the panel protocol (DESIGN.md, "Panel WebSocket"). */
+export const PanelCloseCode = {
+  badCredentials: 4401,
+  notAnAdmin: 4403,
+  goingAway: 1001,
+  internalError: 1011,
+} as const;
+
+export interface PanelWebSocketDeps {
+  config: Config;
+  orm: MikroORM;
+  redisUrl: string;
+  logger: Logger;
+  /** Counts socket logins in the same telegram_auth_* metrics as REST, so auth alerts see both. */
+  metrics?: Metrics;
+  /** How long a connection may stay unauthenticated. */
+  authTimeoutMs?: number;
+  /** Ping period; a socket that has not answered the previous ping by the next one is dropped. */
+  heartbeatMs?: number;
+}
+
+export interface PanelWebSocketServer {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes every socket with 1001, then the Redis subscriber. */
+  close(): Promise<void>;
+  /** Authenticated sockets on this instance (for tests and metrics). */
+  connectionCount(): number;
+}
+
+type AuthOutcome =
+  | { ok: true; tenantId: string; userId: string; role: string; expiresAt: number }
+  | { ok: false; code: number; reason: string };
+
+/**
+ * Live updates for the trainer panel. Each web instance holds one Redis pattern subscription
+ * (not one per socket) and fans every message out to its own sockets of that tenant, so an event
+ * published by any process — another web instance or a worker — reaches every connected panel.
+ */
+export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSocketServer {
+  const { config, logger } = deps;
+  const log = logger.child({ component: 'panel-ws' });
+  const authTimeoutMs = deps.authTimeoutMs ?? 10_000;
+  const heartbeatMs = deps.heartbeatMs ?? 30_000;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
+  const byTenant = new Map<string, Set<WebSocket>>();
+  const alive = new WeakSet<WebSocket>();
+  const userOf = new WeakMap<WebSocket, string>();
+  let closing = false;
+
+  const channelPrefix = liveEventsChannel(config.redis.queuePrefix, '');
+  // 'worker' role: a subscriber blocks by nature and must reconnect forever; ioredis re-issues
+  // the psubscribe after every reconnect, so a Redis restart heals delivery by itself.
+  const subscriber = createRedisConnection(deps.redisUrl, 'worker', 'web-live-events');
+  const subscribed = subscriber.psubscribe(`${channelPrefix}*`).then(
+    () => true,
+    (error: Error) => {
+      if (!closing)
+        log.error({ event: 'live_subscribe_failed', err: error.message }, 'live events unavailable');
+      return false;
+    },
+  );
+  subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
+    const sockets = byTenant.get(channel.slice(channelPrefix.length));
+    if (!sockets) return;
+    if (message.includes('"access.changed"')) {
+      // A role changed: that user's sockets close (4403); they are admitted again only with a role.
+      const { type, userId } = JSON.parse(message) as { type?: string; userId?: string };
+      if (type !== 'access.changed') return;
+      for (const ws of sockets)
+        if (userOf.get(ws) === userId) ws.close(PanelCloseCode.notAnAdmin, 'access_changed');
+      return;
+    }
+    // Sent verbatim: publishers already serialised a LiveEvent, and parsing per socket buys nothing.
+    for (const ws of sockets) {
+      if (ws.readyState !== ws.OPEN) continue;
+      // A panel that cannot keep up would grow this process's memory; it reconnects and refetches.
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) ws.terminate();
+      else ws.send(message);
+    }
+  });
+
+  async function authenticate(data: RawData, isBinary: boolean): Promise<AuthOutcome> {
+    const bad = (reason: string): AuthOutcome => ({ ok: false, code: PanelCloseCode.badCredentials, reason });
+    if (isBinary) return bad('invalid_auth_message');
+    let message: unknown;
+    try {
+      message = JSON.parse(data.toString());
+    } catch {
+      return bad('invalid_auth_message');
+    }
+    const { type, initData } = (message ?? {}) as { type?: unknown; initData?: unknown };
+    if (type !== 'auth' || typeof initData !== 'string') return bad('invalid_auth_message');
+    const botToken = config.telegram.botToken;
+    if (!botToken) return bad('auth_not_configured');
+    const attempt = startAuthAttempt(deps.metrics);
+    let validated: ReturnType<typeof validateInitData>;
+    try {
+      // Same validator and freshness as tmaAuth: the socket must not be an easier way in than REST.
+      validated = validateInitData(initData, {
+        botToken,
+        maxAgeSeconds: config.telegram.initDataMaxAgeSeconds,
+      });
+    } catch (error) {
+      if (!(error instanceof InitDataError)) throw error;
+      attempt.failed(error.reason);
+      log.info({ event: 'telegram_auth_failed', reason: error.reason, via: 'panel_ws' }, 'initData rejected');
+      return bad(error.reason === 'expired' ? 'init_data_expired' : 'invalid_init_data');
+    }
+    const tenantId = DEFAULT_TENANT_ID;
+    const user = await upsertTelegramUser(forkForTenant(deps.orm, tenantId), tenantId, validated.user);
+    attempt.succeeded();
+    log.info({ event: 'telegram_auth_success', userId: user.id, via: 'panel_ws' }, 'initData accepted');
+    const role = effectiveRole(user, config.telegram.admins);
+    if (!hasPermission(role, 'view_applications')) {
+      return { ok: false, code: PanelCloseCode.notAnAdmin, reason: 'not_an_admin' };
+    }
+    const expiresAt = validated.authDate.getTime() + config.telegram.initDataMaxAgeSeconds * 1000;
+    return { ok: true, tenantId, userId: user.id, role: role!, expiresAt };
+  }
+
+  function register(ws: WebSocket, tenantId: string): void {
+    const sockets = byTenant.get(tenantId) ?? new Set<WebSocket>();
+    byTenant.set(tenantId, sockets);
+    sockets.add(ws);
+    ws.once('close', () => {
+      sockets.delete(ws);
+      if (sockets.size === 0 && byTenant.get(tenantId) === sockets) byTenant.delete(tenantId);
+    });
+  }
+
+  wss.on('connection', (ws: WebSocket) => {
+    let state: 'waiting' | 'authenticating' | 'ready' = 'waiting';
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
+    // Errors (e.g. a frame over maxPayload) are followed by a close the ws library performs itself.
+    ws.on('error', () => {});
+    const authTimer = setTimeout(
+      () => ws.close(PanelCloseCode.badCredentials, 'auth_timeout'),
+      authTimeoutMs,
+    );
+    ws.once('close', () => clearTimeout(authTimer));
+
+    ws.on('message', (data, isBinary) => {
+      if (state === 'ready') {
+        if (!isBinary && isPing(data)) ws.send('{"type":"pong"}');
+        return;
+      }
+      // One auth attempt per connection; anything sent while it runs is ignored.
+      if (state === 'authenticating') return;
+      state = 'authenticating';
+      authenticate(data, isBinary)
+        .then(async (outcome) => {
+          if (ws.readyState !== ws.OPEN) return;
+          if (!outcome.ok) {
+            ws.close(outcome.code, outcome.reason);
+            return;
+          }
+          // "ready" promises delivery from now on, so wait for the subscription to be in place, but
+          // not for a Redis outage: delivery resumes by itself once the subscriber reconnects.
+          await Promise.race([subscribed, sleep(SUBSCRIBE_WAIT_MS, undefined, { ref: false })]);
+          if (ws.readyState !== ws.OPEN) return;
+          clearTimeout(authTimer);
+          state = 'ready';
+          register(ws, outcome.tenantId);
+          userOf.set(ws, outcome.userId);
+          // The session is as fresh as its initData: past INITDATA_MAX_AGE_SECONDS it must re-auth.
+          const expiry = setTimeout(
+            () => ws.close(PanelCloseCode.badCredentials, 'init_data_expired'),
+            Math.min(Math.max(0, outcome.expiresAt - Date.now()), 2 ** 31 - 1),
+          );
+          ws.once('close', () => clearTimeout(expiry));
+          ws.send('{"type":"ready"}');
+          log.info(
+            { event: 'panel_ws_connected', userId: outcome.userId, role: outcome.role },
+            'panel connected',
+          );
+        })
+        .catch((error: Error) => {
+          log.error({ event: 'panel_ws_auth_error', err: error.message }, 'panel websocket auth failed');
+          if (ws.readyState === ws.OPEN) ws.close(PanelCloseCode.internalError, 'internal_error');
+        });
+    });
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      alive.delete(ws);
+      ws.ping();
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    handleUpgrade(req, socket, head) {
+      if (closing) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    connectionCount() {
+      let count = 0;
+      for (const sockets of byTenant.values()) count += sockets.size;
+      return count;
+    },
+    async close() {
+      closing = true;
+      clearInterval(heartbeat);
+      const clients = [...wss.clients];
+      const allClosed = Promise.all(
+        clients.map((ws) =>
+          ws.readyState === ws.CLOSED
+            ? undefined
+            : new Promise<void>((resolve) => ws.once('close', () => resolve())),
+        ),
+      );
+      for (const ws of clients) ws.close(PanelCloseCode.goingAway, 'server_shutdown');
+      // A peer that never answers the close frame must not hold the shutdown.
+      const deadline = setTimeout(
+        () => {
+          for (const ws of clients) ws.terminate();
+        },
+        Math.min(config.shutdownTimeoutMs, 5_000),
+      );
+      await allClosed;
+      clearTimeout(deadline);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      // Not quit(): with Redis down, a 'worker' connection queues QUIT until it reconnects, and a
+      // subscriber has nothing to flush anyway.
+      subscriber.disconnect();
+    },
+  };
+}
+
+function isPing(data: RawData): boolean {
+  try {
+    return (JSON.parse(data.toString()) as { type?: unknown })?.type === 'ping';
+  } catch {
+    return false;
+  }
+}
+
+/** True when an HTTP upgrade request targets the panel socket (query string ignored). */
+export function isPanelWebSocketRequest(req: IncomingMessage): boolean {
+  const url = req.url ?? '';
+  const end = url.indexOf('?');
+  return (end === -1 ? url : url.slice(0, end)) === PANEL_WS_PATH;
+}

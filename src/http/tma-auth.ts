@@ -1,0 +1,58 @@
+import type { Context, Next } from 'koa';
+import type { Config } from '../config/env.ts';
+import { UnauthorizedError } from '../domain/errors.ts';
+import { upsertTelegramUser } from '../domain/users.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { InitDataError, validateInitData } from '../telegram/init-data.ts';
+import { startAuthAttempt } from './auth-attempt.ts';
+
+/**
+ * `Authorization: tma <initData>` → ctx.state.user, or 401. The raw string is never logged.
+ * Counts every attempt (telegram_auth_total, telegram_auth_errors_total by reason) and times it.
+ */
+export function tmaAuth(config: Config) {
+  const botToken = config.telegram.botToken;
+  return async (ctx: Context, next: Next) => {
+    const metrics: Metrics | undefined = ctx.state.metrics;
+    const attempt = startAuthAttempt(metrics);
+    const fail = attempt.failed;
+    const header = ctx.get('authorization');
+    const match = /^tma (.+)$/s.exec(header);
+    if (!match) {
+      fail('missing');
+      ctx.state.log?.info({ event: 'telegram_auth_failed', reason: 'missing' }, 'no initData');
+      throw new UnauthorizedError(
+        'missing_credentials',
+        'Send the Mini App initData as "Authorization: tma <initData>".',
+      );
+    }
+    if (!botToken)
+      throw new UnauthorizedError('auth_not_configured', 'Mini App authentication is not configured.');
+    let validated: ReturnType<typeof validateInitData>;
+    try {
+      validated = validateInitData(match[1], {
+        botToken,
+        maxAgeSeconds: config.telegram.initDataMaxAgeSeconds,
+      });
+    } catch (error) {
+      if (error instanceof InitDataError) {
+        fail(error.reason);
+        ctx.state.log?.info({ event: 'telegram_auth_failed', reason: error.reason }, 'initData rejected');
+        const message =
+          error.reason === 'expired'
+            ? 'The Mini App session has expired; reopen the app.'
+            : 'The Mini App credentials are invalid.';
+        throw new UnauthorizedError(
+          error.reason === 'expired' ? 'init_data_expired' : 'invalid_init_data',
+          message,
+        );
+      }
+      throw error;
+    }
+    ctx.state.user = await upsertTelegramUser(ctx.state.em, ctx.state.tenantId, validated.user);
+    ctx.state.log = ctx.state.log.child({ userId: ctx.state.user.id });
+    attempt.succeeded();
+    ctx.state.log.info({ event: 'telegram_auth_success' }, 'initData accepted');
+    await next();
+  };
+}

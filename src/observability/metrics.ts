@@ -1,0 +1,86 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * One registry per process, created at boot and passed to whoever records metrics. Metric names
+ * are part of the ops contract (ops/prometheus/alerts.yml and the Grafana dashboard use them):
+ * do not rename.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    telegramAuth: new Counter({
+      name: 'telegram_auth_total',
+      help: 'Mini App initData validations by result',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    telegramAuthErrors: new Counter({
+      name: 'telegram_auth_errors_total',
+      help: 'Rejected Mini App initData by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    telegramAuthSeconds: new Histogram({
+      name: 'telegram_auth_seconds',
+      help: 'Time to validate initData and load the caller',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    }),
+    botApi403: new Counter({
+      name: 'bot_api_403_responses_total',
+      help: 'Requests to /api/bot refused with 403 (bad secret or source IP not allowed)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP requests by method, route template and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers,
+    }),
+    planGenerationSeconds: new Histogram({
+      name: 'personal_plan_generation_seconds',
+      help: 'From survey accepted (plan queued) to plan ready',
+      labelNames: ['provider'] as const,
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
+      registers,
+    }),
+    plans: new Counter({
+      name: 'personal_plans_total',
+      help: 'Plans by final status',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+    notifications: new Counter({
+      name: 'notifications_total',
+      help: 'Telegram notifications by final status',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+    dailyActiveUsers: new Gauge({
+      name: 'daily_active_users',
+      help: 'Mini App users seen in the last 24 hours',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+    jobCount: new Gauge({
+      name: 'bullmq_job_count',
+      help: 'Jobs per queue and state (sampled at scrape time)',
+      labelNames: ['queue', 'state'] as const,
+      registers,
+    }),
+    jobDuration: new Histogram({
+      name: 'bullmq_job_duration_seconds',
+      help: 'Job processing time by queue, job name and outcome',
+      labelNames: ['queue', 'job', 'outcome'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120],
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,137 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Config } from '../config/env.ts';
+import type { Logger } from '../config/logger.ts';
+import { DEFAULT_TENANT_ID } from '../db/orm.ts';
+import { ensureConfiguredOwners } from '../domain/admins.ts';
+import { createLiveEventPublisher } from '../domain/live-events.ts';
+import { createHttpApp } from '../http/app.ts';
+import { createPanelWebSocketServer, isPanelWebSocketRequest } from '../http/panel-websocket.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { createOutboxRelay } from '../queue/outbox-relay.ts';
+import { closeQueues, createQueues } from '../queue/queues.ts';
+import { closeRedis, createRedisConnection } from '../queue/redis-connection.ts';
+import { createBot, describeBotError, registerWebhook } from '../telegram/bot.ts';
+
+export interface WebProcessDeps {
+  config: Config;
+  orm: MikroORM;
+  logger: Logger;
+  redisUrl: string;
+  metrics: Metrics;
+}
+
+/**
+ * The web process: Koa API plus an outbox relay, so an accepted survey reaches the queue within
+ * milliseconds when Redis is up and as soon as it returns when it is not.
+ */
+export function createWebProcess(deps: WebProcessDeps) {
+  const { config, logger } = deps;
+  const redis = createRedisConnection(deps.redisUrl, 'producer', 'web');
+  const queues = createQueues(redis, config.redis.queuePrefix, config.plans.attempts);
+  const relay = createOutboxRelay({ orm: deps.orm, queues, logger, pollMs: config.outbox.pollMs });
+  const liveEvents = createLiveEventPublisher(redis, config.redis.queuePrefix);
+  const panelSocket = createPanelWebSocketServer({
+    config,
+    orm: deps.orm,
+    redisUrl: deps.redisUrl,
+    logger,
+    metrics: deps.metrics,
+  });
+  let shuttingDown = false;
+  // Webhook mode: updates arrive at POST /telegram/webhook and are handled in this process.
+  const bot = config.telegram.webhookUrl ? createBot({ config, orm: deps.orm, logger }) : undefined;
+  const app = createHttpApp({
+    config,
+    orm: deps.orm,
+    redis,
+    logger,
+    metrics: deps.metrics,
+    queues: Object.values(queues),
+    bot,
+    liveEvents,
+    onOutboxWritten: () => relay.nudge(),
+    isShuttingDown: () => shuttingDown,
+  });
+  const server: Server = createServer(app.callback());
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 15_000;
+  server.keepAliveTimeout = 5_000;
+  server.on('upgrade', (req, socket, head) => {
+    if (isPanelWebSocketRequest(req)) panelSocket.handleUpgrade(req, socket, head);
+    else
+      socket
+        .on('error', () => {})
+        .end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  return {
+    app,
+    server,
+    queues,
+    relay,
+    liveEvents,
+    panelSocket,
+    /** The bound port (useful with PORT=0). */
+    port(): number {
+      return (server.address() as AddressInfo).port;
+    },
+    async start(): Promise<void> {
+      // Not fatal: effectiveRole treats TELEGRAM_ADMINS as owners even without their rows.
+      await ensureConfiguredOwners(deps.orm, DEFAULT_TENANT_ID, config.telegram.admins)
+        .then(({ revoked }) => {
+          if (revoked.length > 0) {
+            logger.warn(
+              { event: 'configured_owner_revoked', telegramIds: revoked },
+              'removed from TELEGRAM_ADMINS',
+            );
+          }
+        })
+        .catch((error) =>
+          logger.error(
+            { event: 'configured_owners_failed', err: error },
+            'could not store TELEGRAM_ADMINS as owners',
+          ),
+        );
+      relay.start();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.http.port, config.http.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      logger.info({ port: this.port() }, 'web listening');
+      // Not fatal: the API must serve even when Telegram is unreachable, and updates keep arriving at
+      // the URL a previous start registered.
+      if (bot) {
+        try {
+          await registerWebhook(bot, config);
+          logger.info({ event: 'telegram_webhook_set' }, 'telegram webhook registered');
+        } catch (error) {
+          const err = describeBotError(error, config.telegram.botToken!);
+          logger.error(
+            { event: 'telegram_webhook_setup_failed', err },
+            'could not register the telegram webhook',
+          );
+        }
+      }
+    },
+    /** Stops accepting, lets in-flight requests finish (bounded by the shutdown timeout), then closes. */
+    async stop(): Promise<void> {
+      shuttingDown = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Panel sockets get a 1001 so clients reconnect to another instance instead of seeing a drop.
+      await panelSocket.close();
+      const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(deadline);
+      await relay.stop();
+      await closeQueues(queues);
+      await closeRedis(redis);
+      logger.info('web stopped');
+    },
+  };
+}

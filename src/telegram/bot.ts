@@ -1,0 +1,224 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { type Context, Telegraf } from 'telegraf';
+import { message } from 'telegraf/filters';
+import type { InlineKeyboardButton, User } from 'telegraf/types';
+import { type Config, ConfigError } from '../config/env.ts';
+import type { Logger } from '../config/logger.ts';
+import { TelegramUser } from '../db/entities/index.ts';
+import { DEFAULT_TENANT_ID, forkForTenant } from '../db/orm.ts';
+import { findLatestPlan } from '../domain/plans.ts';
+import { type BotUserProfile, registerBotUser } from '../domain/users.ts';
+import { botCommands, botTexts, MENU_BUTTON_TEXT } from './bot-texts.ts';
+
+export interface BotDeps {
+  config: Config;
+  orm: MikroORM;
+  logger: Logger;
+}
+
+/** Update types the bot handles; setWebhook and long polling both ask Telegram for exactly these. */
+export const BOT_ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
+
+/**
+ * A handler stuck on a Bot API call that never answers (telegraf has no request timeout) must not
+ * hold a webhook request or the polling batch forever.
+ */
+const HANDLER_TIMEOUT_MS = 30_000;
+const APOLOGY_TIMEOUT_MS = 5_000;
+
+/** Where the Mini App button points: web_app needs https; http (local trial) can only be a link. */
+export function miniAppButton(
+  miniAppUrl: string | undefined,
+  text: string,
+): InlineKeyboardButton | undefined {
+  if (!miniAppUrl) return undefined;
+  if (miniAppUrl.startsWith('https://')) return { text, web_app: { url: miniAppUrl } };
+  return { text, url: miniAppUrl };
+}
+
+function withButton(button: InlineKeyboardButton | undefined) {
+  return button ? { reply_markup: { inline_keyboard: [[button]] } } : {};
+}
+
+function profileOf(from: User): BotUserProfile {
+  return {
+    // Telegram user ids fit in 52 bits, so the number telegraf parsed is exact; stored as a decimal string.
+    telegramId: String(from.id),
+    firstName: from.first_name,
+    lastName: from.last_name ?? null,
+    username: from.username ?? null,
+    languageCode: from.language_code ?? null,
+  };
+}
+
+/**
+ * Errors from telegraf's HTTP client carry the request URL, and the URL carries the bot token
+ * (`/bot<token>/sendMessage`); logs get a copy with the token scrubbed, never the error itself.
+ */
+export function describeBotError(error: unknown, token: string): Record<string, unknown> {
+  const secrets = token ? [token, encodeURIComponent(token)] : [];
+  const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  if (!(error instanceof Error)) return { message: scrub(String(error)) };
+  const { code, description } = error as { code?: unknown; description?: unknown };
+  return {
+    type: error.name,
+    message: scrub(error.message),
+    ...(code !== undefined ? { code } : {}),
+    ...(typeof description === 'string' ? { description: scrub(description) } : {}),
+    ...(error.stack ? { stack: scrub(error.stack) } : {}),
+  };
+}
+
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([
+      promise.then(
+        () => undefined,
+        () => undefined,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The client-facing bot: /start registers and greets, /plan reports the latest plan, /help.
+ * Transport-agnostic — the web process feeds it webhook updates, the bot process long-polls.
+ */
+export function createBot(deps: BotDeps): Telegraf {
+  const { config, orm, logger } = deps;
+  const token = config.telegram.botToken;
+  if (!token) throw new ConfigError('Invalid TELEGRAM_BOT_TOKEN: required to run the bot');
+  // telegraf resolves `./bot<token>/<method>` against apiRoot, which drops a path prefix unless
+  // the root ends with a slash. webhookReply off: every reply is a real request we can await.
+  const apiRoot = config.telegram.apiRoot.endsWith('/')
+    ? config.telegram.apiRoot
+    : `${config.telegram.apiRoot}/`;
+  const bot = new Telegraf(token, {
+    telegram: { apiRoot, webhookReply: false },
+    handlerTimeout: HANDLER_TIMEOUT_MS,
+  });
+  const appButton = (text: string) => withButton(miniAppButton(config.telegram.miniAppUrl, text));
+
+  // One-to-one only: in a group, /start would register bystanders and /plan would read a plan aloud.
+  bot.use(async (ctx, next) => {
+    if (ctx.chat && ctx.chat.type !== 'private') return;
+    await next();
+  });
+
+  bot.start(async (ctx) => {
+    await registerBotUser(forkForTenant(orm), DEFAULT_TENANT_ID, profileOf(ctx.from));
+    const texts = botTexts(ctx.from.language_code);
+    await ctx.reply(texts.greeting(ctx.from.first_name), appButton(texts.openAppButton));
+  });
+
+  bot.command('plan', async (ctx) => {
+    const em = forkForTenant(orm);
+    const user = await em.findOne(TelegramUser, {
+      tenantId: DEFAULT_TENANT_ID,
+      telegramId: String(ctx.from.id),
+    });
+    const plan = user ? await findLatestPlan(em, user.id) : null;
+    const texts = botTexts(ctx.from.language_code ?? user?.languageCode);
+    const button = plan?.status === 'ready' ? texts.openPlanButton : texts.openAppButton;
+    await ctx.reply(texts.planStatus(plan), appButton(button));
+  });
+
+  bot.help(async (ctx) => {
+    const texts = botTexts(ctx.from.language_code);
+    await ctx.reply(texts.help, appButton(texts.openAppButton));
+  });
+
+  bot.on(message('text'), async (ctx) => {
+    await ctx.reply(botTexts(ctx.from.language_code).fallback);
+  });
+
+  // We send no inline callback buttons today; answering stops a stale button's spinner.
+  bot.on('callback_query', (ctx) => ctx.answerCbQuery());
+
+  // Telegram tells us when a client blocks or unblocks the bot: keep the notifier from wasting sends.
+  bot.on('my_chat_member', async (ctx) => {
+    const status = ctx.myChatMember.new_chat_member.status;
+    const where = { tenantId: DEFAULT_TENANT_ID, telegramId: String(ctx.myChatMember.from.id) };
+    const em = forkForTenant(orm);
+    if (status === 'kicked') {
+      await em.nativeUpdate(TelegramUser, { ...where, unreachableAt: null }, { unreachableAt: new Date() });
+    } else if (status === 'member') {
+      await em.nativeUpdate(TelegramUser, where, { unreachableAt: null });
+    }
+  });
+
+  bot.catch(async (error: unknown, ctx: Context) => {
+    logger.error(
+      {
+        event: 'bot_update_failed',
+        updateId: ctx.update.update_id,
+        updateType: ctx.updateType,
+        err: describeBotError(error, token),
+      },
+      'bot update failed',
+    );
+    // Silence after a command reads as "the bot is dead"; an apology is worth one best-effort try.
+    if (ctx.updateType === 'message' && ctx.chat?.type === 'private') {
+      await settleWithin(ctx.reply(botTexts(ctx.from?.language_code).somethingWentWrong), APOLOGY_TIMEOUT_MS);
+    }
+  });
+
+  return bot;
+}
+
+/** Commands (English, plus Russian for Russian-language clients) and the menu button that opens the Mini App. */
+export async function configureBot(bot: Telegraf, config: Config): Promise<void> {
+  await bot.telegram.setMyCommands(botCommands('en'));
+  await bot.telegram.setMyCommands(botCommands('ru'), { language_code: 'ru' });
+  const url = config.telegram.miniAppUrl;
+  // Without an https Mini App, reset to the default button rather than leave a stale web_app one.
+  await bot.telegram.setChatMenuButton({
+    menuButton: url?.startsWith('https://')
+      ? { type: 'web_app', text: MENU_BUTTON_TEXT, web_app: { url } }
+      : { type: 'default' },
+  });
+}
+
+/** Registration calls Telegram three or four times; telegraf has no timeout, so we bound the lot. */
+export class WebhookSetupTimeoutError extends Error {
+  override name = 'WebhookSetupTimeoutError';
+}
+
+/**
+ * Webhook mode: fetch botInfo (so no update waits on getMe), set commands and menu button, and
+ * register the URL with our secret. Every web instance does this at start; setWebhook is idempotent.
+ */
+export async function registerWebhook(bot: Telegraf, config: Config): Promise<void> {
+  const url = config.telegram.webhookUrl;
+  if (!url) throw new ConfigError('Invalid TELEGRAM_WEBHOOK_URL: required to register a webhook');
+  const register = async () => {
+    bot.botInfo ??= await bot.telegram.getMe();
+    await configureBot(bot, config);
+    await bot.telegram.setWebhook(url, {
+      secret_token: config.telegram.webhookSecret,
+      allowed_updates: [...BOT_ALLOWED_UPDATES],
+      max_connections: config.telegram.webhookMaxConnections,
+      drop_pending_updates: false,
+    });
+  };
+  const limitMs = config.telegram.timeoutMs * 3;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new WebhookSetupTimeoutError(`Telegram did not answer within ${limitMs} ms`)),
+      limitMs,
+    );
+  });
+  try {
+    await Promise.race([register(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,168 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Why initData was refused; the reason is a metric label and a log field, never shown with the data. */
+export type InitDataFailure =
+  | 'missing'
+  | 'malformed'
+  | 'no_hash'
+  | 'bad_hash'
+  | 'no_auth_date'
+  | 'expired'
+  | 'future'
+  | 'no_user';
+
+export class InitDataError extends Error {
+  override name = 'InitDataError';
+  constructor(readonly reason: InitDataFailure) {
+    super(`initData rejected: ${reason}`);
+  }
+}
+
+export interface InitDataUser {
+  /** 64-bit Telegram id kept as a decimal string: JSON numbers lose precision past 2^53. */
+  id: string;
+  firstName: string;
+  lastName: string | null;
+  username: string | null;
+  languageCode: string | null;
+  isPremium: boolean;
+  photoUrl: string | null;
+}
+
+export interface ValidatedInitData {
+  user: InitDataUser;
+  authDate: Date;
+  queryId: string | null;
+  startParam: string | null;
+}
+
+export interface ValidateOptions {
+  botToken: string;
+  maxAgeSeconds: number;
+  now?: Date;
+  /** Clock skew tolerated for auth_date in the future. */
+  futureSkewSeconds?: number;
+}
+
+const MAX_INIT_DATA_LENGTH = 8192;
+
+/** secret_key = HMAC_SHA256(bot_token, key "WebAppData"); computed per token, cheap enough to cache. */
+const secretKeys = new Map<string, Buffer>();
+function secretKeyFor(botToken: string): Buffer {
+  let key = secretKeys.get(botToken);
+  if (!key) {
+    key = createHmac('sha256', 'WebAppData').update(botToken).digest();
+    secretKeys.set(botToken, key);
+  }
+  return key;
+}
+
+/**
+ * Splits the raw query string ourselves so that values are decoded exactly once and nothing is
+ * re-serialised: URLSearchParams would also do, but it turns `+` into a space, which is right for
+ * form encoding and is what Telegram uses, so we rely on it only for decoding individual pairs.
+ */
+function parsePairs(raw: string): Map<string, string> {
+  const pairs = new Map<string, string>();
+  for (const part of raw.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new InitDataError('malformed');
+    let key: string;
+    let value: string;
+    try {
+      key = decodeURIComponent(part.slice(0, eq).replace(/\+/g, ' '));
+      value = decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
+    } catch {
+      throw new InitDataError('malformed');
+    }
+    if (pairs.has(key)) throw new InitDataError('malformed');
+    pairs.set(key, value);
+  }
+  return pairs;
+}
+
+/** Builds the data-check-string: every field but `hash` (signature stays in), sorted, `key=value` by `\n`. */
+export function dataCheckString(pairs: Map<string, string>): string {
+  return [...pairs.entries()]
+    .filter(([key]) => key !== 'hash')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n');
+}
+
+export function signDataCheckString(botToken: string, checkString: string): string {
+  return createHmac('sha256', secretKeyFor(botToken)).update(checkString).digest('hex');
+}
+
+function parseUser(json: string): InitDataUser {
+  let user: unknown;
+  try {
+    user = JSON.parse(json);
+  } catch {
+    throw new InitDataError('no_user');
+  }
+  if (typeof user !== 'object' || user === null) throw new InitDataError('no_user');
+  const record = user as Record<string, unknown>;
+  // Read the id digits from the raw JSON: JSON.parse has already rounded ids above 2^53.
+  const idMatch = /"id"\s*:\s*(\d{1,20})\s*[,}]/.exec(json);
+  if (!idMatch || typeof record.id !== 'number') throw new InitDataError('no_user');
+  const text = (value: unknown, max: number) =>
+    typeof value === 'string' && value.length > 0 ? value.slice(0, max) : null;
+  return {
+    id: BigInt(idMatch[1]!).toString(),
+    firstName: text(record.first_name, 256) ?? '',
+    lastName: text(record.last_name, 256),
+    username: text(record.username, 64),
+    languageCode: text(record.language_code, 16),
+    isPremium: record.is_premium === true,
+    photoUrl: text(record.photo_url, 1024),
+  };
+}
+
+/**
+ * Validates raw Mini App initData exactly as Telegram specifies. Throws InitDataError for every
+ * failure; never throws anything else, so callers can answer 401 without guessing.
+ */
+export function validateInitData(
+  raw: string | undefined | null,
+  options: ValidateOptions,
+): ValidatedInitData {
+  if (!raw || raw.trim() === '') throw new InitDataError('missing');
+  if (raw.length > MAX_INIT_DATA_LENGTH) throw new InitDataError('malformed');
+  const pairs = parsePairs(raw);
+  const hash = pairs.get('hash');
+  if (!hash) throw new InitDataError('no_hash');
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new InitDataError('bad_hash');
+
+  const expected = Buffer.from(signDataCheckString(options.botToken, dataCheckString(pairs)), 'hex');
+  if (!timingSafeEqual(expected, Buffer.from(hash, 'hex'))) throw new InitDataError('bad_hash');
+
+  const authDateRaw = pairs.get('auth_date');
+  if (!authDateRaw || !/^\d{1,12}$/.test(authDateRaw)) throw new InitDataError('no_auth_date');
+  const authSeconds = Number(authDateRaw);
+  const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  if (authSeconds > nowSeconds + (options.futureSkewSeconds ?? 60)) throw new InitDataError('future');
+  if (nowSeconds - authSeconds > options.maxAgeSeconds) throw new InitDataError('expired');
+
+  const userJson = pairs.get('user');
+  if (!userJson) throw new InitDataError('no_user');
+  return {
+    user: parseUser(userJson),
+    authDate: new Date(authSeconds * 1000),
+    queryId: pairs.get('query_id') ?? null,
+    startParam: pairs.get('start_param') ?? null,
+  };
+}
+
+/**
+ * Produces initData the way Telegram does (used by tests and the local-trial helper).
+ * Values are form-encoded like Telegram's own (spaces as %20, everything else percent-encoded).
+ */
+export function signInitData(fields: Record<string, string>, botToken: string): string {
+  const pairs = new Map(Object.entries(fields));
+  const hash = signDataCheckString(botToken, dataCheckString(pairs));
+  return [...pairs.entries(), ['hash', hash] as const]
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
+    .join('&');
+}

@@ -1,0 +1,63 @@
+import test from 'ava';
+import { buildJobCatalogue, jobDefinitions } from '../jobs/catalogue.ts';
+import { generatePlanJob } from '../jobs/generate-plan.ts';
+import { ConfigError, loadConfig } from '../src/config/env.ts';
+
+test('defaults follow DESIGN.md', (t) => {
+  const config = loadConfig({});
+  t.is(config.http.port, 3000);
+  t.is(config.telegram.initDataMaxAgeSeconds, 86_400);
+  t.is(config.telegram.messagesPerSecond, 30);
+  t.is(config.ai.requestsPerMinute, 60);
+  t.is(config.plans.perUserPerDay, 3);
+  t.is(config.ai.provider, 'offline');
+  t.is(config.telegram.apiRoot, 'https://api.telegram.org');
+  t.deepEqual(config.worker.queues, ['plans', 'notifications', 'metrics']);
+});
+
+test('an OpenAI key selects the openai provider; lists are comma-separated', (t) => {
+  const config = loadConfig({ OPENAI_API_KEY: 'sk-x', TELEGRAM_ADMINS: '1, 2', WORKER_QUEUES: 'plans' });
+  t.is(config.ai.provider, 'openai');
+  t.deepEqual(config.telegram.admins, ['1', '2']);
+  t.deepEqual(config.worker.queues, ['plans']);
+});
+
+test('a bad value stops boot with one line naming the variable', (t) => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'abc' }, /^Invalid PORT: /],
+    [{ DATABASE_URL: 'mysql://x' }, /^Invalid DATABASE_URL: /],
+    [{ REDIS_URL: 'not a url' }, /^Invalid REDIS_URL: /],
+    [{ TELEGRAM_BOT_TOKEN: 'nope' }, /^Invalid TELEGRAM_BOT_TOKEN: /],
+    [{ TELEGRAM_ADMINS: '12,abc' }, /^Invalid TELEGRAM_ADMINS/],
+    [{ AI_PROVIDER: 'openai' }, /^Invalid OPENAI_API_KEY: required/],
+    [{ PLANS_PER_USER_PER_DAY: '0' }, /^Invalid PLANS_PER_USER_PER_DAY: /],
+    [{ WORKER_QUEUES: 'plans,unknown' }, /^Invalid WORKER_QUEUES/],
+    [{ LOG_LEVEL: 'loud' }, /^Invalid LOG_LEVEL: /],
+    [{ TELEGRAM_WEBHOOK_URL: 'https://x.example/hook' }, /^Invalid TELEGRAM_WEBHOOK_SECRET: /],
+    // Telegram's setWebhook would refuse these at runtime and the bot would hear nothing.
+    [{ TELEGRAM_WEBHOOK_SECRET: 'abc+def/ghi=' }, /^Invalid TELEGRAM_WEBHOOK_SECRET: /],
+    [{ TELEGRAM_WEBHOOK_SECRET: 'x'.repeat(257) }, /^Invalid TELEGRAM_WEBHOOK_SECRET: /],
+    [{ TRUST_PROXY: 'yes' }, /^Invalid TRUST_PROXY: /],
+  ];
+  for (const [env, message] of cases) {
+    const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError });
+    t.regex(error!.message, message, JSON.stringify(env));
+    t.false(error!.message.includes('\n'), 'one line');
+  }
+});
+
+test('the job catalogue has exactly one handler per job', (t) => {
+  t.is(buildJobCatalogue().size, jobDefinitions.length);
+  t.throws(() => buildJobCatalogue([...jobDefinitions, generatePlanJob]), {
+    message: /"plans.generate" has two handlers/,
+  });
+  t.throws(() => buildJobCatalogue(jobDefinitions.filter((job) => job !== generatePlanJob)), {
+    message: /"plans.generate" has no handler/,
+  });
+  t.throws(
+    () => buildJobCatalogue([...jobDefinitions, { ...generatePlanJob, name: 'plans.unknown' as never }]),
+    {
+      message: /unknown job "plans.unknown"/,
+    },
+  );
+});

@@ -1,0 +1,53 @@
+import test from 'ava';
+import { authHeader, validAnswers } from './helpers/init-data.ts';
+import { startTcpProxy } from './helpers/tcp-proxy.ts';
+import { startTestSystem } from './helpers/test-system.ts';
+import { waitFor } from './helpers/wait-for.ts';
+
+test('PostgreSQL unreachable: 503 JSON with Retry-After, nothing half-written, recovers by itself', async (t) => {
+  const proxy = await startTcpProxy(5432);
+  const system = await startTestSystem({
+    worker: false,
+    systemDatabaseUrl: (url) => {
+      const viaProxy = new URL(url);
+      viaProxy.port = String(proxy.port);
+      return viaProxy.toString();
+    },
+  });
+  t.teardown(async () => {
+    await proxy.restore().catch(() => {});
+    await system.stop();
+    await proxy.close().catch(() => {});
+  });
+  const auth = authHeader({ id: 8101 });
+  t.is((await system.request('/api/me', { auth })).status, 200);
+
+  await proxy.cut();
+  for (const path of ['/api/me', '/api/surveys']) {
+    const response =
+      path === '/api/me'
+        ? await system.request(path, { auth })
+        : await system.request(path, {
+            method: 'POST',
+            auth,
+            body: JSON.stringify({ answers: validAnswers }),
+          });
+    t.is(response.status, 503, path);
+    t.truthy(response.headers.get('retry-after'));
+    const body = await response.json();
+    t.is(body.error.code, 'service_unavailable');
+    t.false(JSON.stringify(body).includes('ECONNREFUSED'), 'no internals leak');
+  }
+  const ready = await system.request('/readyz');
+  t.is(ready.status, 503);
+  t.is((await ready.json()).checks.postgres, 'down');
+
+  await proxy.restore();
+  await waitFor('API answers again', async () => (await system.request('/api/me', { auth })).status === 200);
+  const submitted = await system.request('/api/surveys', {
+    method: 'POST',
+    auth,
+    body: JSON.stringify({ answers: validAnswers }),
+  });
+  t.is(submitted.status, 202);
+});

@@ -1,0 +1,22 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+/**
+ * Starts `src/cli/worker.ts` as a real separate process. Runs node itself (not the tsx wrapper,
+ * which would survive as a separate process) so a SIGKILL really hits the worker.
+ */
+export function spawnWorker(env: Record<string, string>): ChildProcess {
+  return spawn('node_modules/.bin/node', ['--import', 'tsx', 'src/cli/worker.ts'], {
+    env: { ...process.env, ...env, PATH: `${process.cwd()}/node_modules/.bin:${process.env.PATH}` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+export async function stopWorker(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill(signal);
+  return exited;
+}

@@ -1,0 +1,179 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type pino from 'pino';
+import { createPlanProvider } from '../../src/ai/create-plan-provider.ts';
+import { type Config, loadConfig } from '../../src/config/env.ts';
+import { createLogger, type Logger } from '../../src/config/logger.ts';
+import { createOrm, forkForTenant } from '../../src/db/orm.ts';
+import { type FakeTelegramBotApi, startFakeTelegramBotApi } from '../../src/dev/fake-telegram-bot-api.ts';
+import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
+import { createWebProcess } from '../../src/processes/web-process.ts';
+import { createTelegramSender } from '../../src/telegram/telegram-sender.ts';
+import { createWorkerProcess } from '../../workers/worker-process.ts';
+import { type FakeOpenAi, startFakeOpenAi } from '../fakes/fake-openai-server.ts';
+import { TEST_BOT_TOKEN } from './init-data.ts';
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, uniquePrefix } from './test-database.ts';
+
+export interface TestSystemOptions {
+  env?: Record<string, string>;
+  /** Use the fake OpenAI (AI_PROVIDER=openai) instead of the offline generator. */
+  openai?: boolean;
+  /** Start an in-process worker (default true). */
+  worker?: boolean;
+  /** Redis URL the web process uses (e.g. a proxy that a test can cut). */
+  webRedisUrl?: string;
+  /** Redis URL the in-process worker uses; a test cutting Redis for the whole system sets both. */
+  workerRedisUrl?: string;
+  telegramLimits?: { globalPerSecond?: number; perChatPerSecond?: number };
+  /** Rewrites the database URL the system uses (e.g. to go through a proxy a test can cut). */
+  systemDatabaseUrl?: (url: string) => string;
+  /** DATABASE_REPLICA_URLS from the test database URL (e.g. the same database through a proxy). */
+  replicaUrls?: (url: string) => string[];
+}
+
+export interface TestSystem {
+  baseUrl: string;
+  config: Config;
+  orm: MikroORM;
+  db: TestDatabase;
+  telegram: FakeTelegramBotApi;
+  openai: FakeOpenAi | undefined;
+  logs: string[];
+  metrics: Metrics;
+  /** Environment for a child process (e.g. `src/cli/worker.ts`) joining this system. */
+  childEnv: Record<string, string>;
+  em(): ReturnType<typeof forkForTenant>;
+  request(path: string, init?: RequestInit & { auth?: string }): Promise<Response>;
+  /** Another web process on the same database, Redis and queue prefix; stopped with the system. */
+  startWebProcess(): Promise<{ baseUrl: string; web: ReturnType<typeof createWebProcess> }>;
+  stop(): Promise<void>;
+}
+
+/** Captures log lines in memory so tests can assert on events and on what never gets logged. */
+function memoryLogger(lines: string[]): Logger {
+  return createLogger('debug', {
+    write(line: string) {
+      lines.push(line);
+    },
+  } as pino.DestinationStream);
+}
+
+/** A real system: own database, own queue prefix, real Redis, fake Telegram and OpenAI servers. */
+export async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSystem> {
+  const db = await createTestDatabase();
+  const telegram = await startFakeTelegramBotApi({ token: TEST_BOT_TOKEN, ...options.telegramLimits });
+  const openai = options.openai ? await startFakeOpenAi() : undefined;
+  const childEnv: Record<string, string> = {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: uniquePrefix('q'),
+    TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
+    TELEGRAM_API_ROOT: telegram.apiRoot,
+    TELEGRAM_MINI_APP_URL: 'https://coach.example/app',
+    TELEGRAM_TIMEOUT_MS: '2000',
+    OUTBOX_POLL_MS: '100',
+    PLAN_ATTEMPTS: '3',
+    LOG_LEVEL: 'debug',
+    // Child worker processes of one test would all want the default port.
+    WORKER_METRICS_PORT: '0',
+    ...(options.replicaUrls ? { DATABASE_REPLICA_URLS: options.replicaUrls(db.url).join(',') } : {}),
+    ...(openai
+      ? {
+          AI_PROVIDER: 'openai',
+          OPENAI_API_KEY: 'sk-test-secret-key',
+          OPENAI_BASE_URL: openai.baseUrl,
+          AI_TIMEOUT_MS: '1500',
+        }
+      : {}),
+    ...options.env,
+  };
+  const config = loadConfig(childEnv);
+  const logs: string[] = [];
+  const logger = memoryLogger(logs);
+  const orm = await createOrm({
+    url: options.systemDatabaseUrl?.(db.url) ?? db.url,
+    replicaUrls: config.database.replicaUrls,
+    poolMax: 10,
+  });
+  // Tests read and assert through their own connection, which no simulated outage touches.
+  const assertOrm = options.systemDatabaseUrl ? await createOrm({ url: db.url, poolMax: 2 }) : orm;
+
+  // Web and in-process worker share one registry, as in `npm start`.
+  const metrics = createMetrics();
+  const worker =
+    options.worker === false
+      ? undefined
+      : createWorkerProcess({
+          config,
+          orm,
+          logger,
+          metrics,
+          serveMetrics: false,
+          redisUrl: options.workerRedisUrl ?? TEST_REDIS_URL,
+          planProvider: createPlanProvider(config.ai),
+          telegram: createTelegramSender({
+            botToken: TEST_BOT_TOKEN,
+            apiRoot: telegram.apiRoot,
+            timeoutMs: config.telegram.timeoutMs,
+          }),
+          miniAppUrl: config.telegram.miniAppUrl,
+        });
+  await worker?.start();
+  const web = createWebProcess({
+    config,
+    orm,
+    logger,
+    metrics,
+    redisUrl: options.webRedisUrl ?? TEST_REDIS_URL,
+  });
+  await web.start();
+  const baseUrl = `http://127.0.0.1:${web.port()}`;
+  const extraWebs: ReturnType<typeof createWebProcess>[] = [];
+
+  return {
+    baseUrl,
+    config,
+    orm,
+    db,
+    telegram,
+    openai,
+    logs,
+    metrics,
+    childEnv,
+    em: () => forkForTenant(assertOrm),
+    request(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (init.auth) headers.set('authorization', init.auth);
+      if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
+      return fetch(`${baseUrl}${path}`, { ...init, headers });
+    },
+    async startWebProcess() {
+      const extra = createWebProcess({
+        config,
+        orm,
+        logger,
+        metrics: createMetrics(),
+        redisUrl: TEST_REDIS_URL,
+      });
+      extraWebs.push(extra);
+      await extra.start();
+      return { baseUrl: `http://127.0.0.1:${extra.port()}`, web: extra };
+    },
+    async stop() {
+      await Promise.all(extraWebs.map((extra) => extra.stop()));
+      await worker?.stop();
+      // Remove this file's queues from the shared Redis.
+      await Promise.all(
+        Object.values(web.queues).map((queue) => queue.obliterate({ force: true }).catch(() => {})),
+      );
+      await web.stop();
+      await orm.close();
+      if (assertOrm !== orm) await assertOrm.close();
+      await telegram.close();
+      await openai?.close();
+      await db.drop();
+    },
+  };
+}

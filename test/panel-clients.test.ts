@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import test from 'ava';
+import Koa from 'koa';
+import type pino from 'pino';
+import type { BillingAdapter } from '../src/billing/billing-adapter.ts';
+import { localBillingAdapter } from '../src/billing/local-billing-adapter.ts';
+import { withTimeout } from '../src/billing/with-timeout.ts';
+import { createLogger } from '../src/config/logger.ts';
+import { AuditLog, Outbox, Subscription, TelegramUser } from '../src/db/entities/index.ts';
+import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
+import type { LiveEvent } from '../src/domain/live-events.ts';
+import { metricsRecomputeJob } from '../src/domain/metrics-trigger.ts';
+import { errorMiddleware } from '../src/http/error-middleware.ts';
+import { requestContext } from '../src/http/request-context.ts';
+import { panelClientRoutes } from '../src/http/routes/panel-client-routes.ts';
+import { authHeader } from './helpers/init-data.ts';
+import { seedUsers } from './helpers/seed.ts';
+import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
+
+const OWNER = 600001;
+const owner = authHeader({ id: OWNER });
+let system: TestSystem;
+let clients: TelegramUser[];
+test.before(async () => {
+  system = await startTestSystem({ worker: false, env: { TELEGRAM_ADMINS: String(OWNER) } });
+  const em = system.em();
+  clients = await seedUsers(
+    em,
+    Array.from({ length: 12 }, (_, i) => 610000 + i),
+    { isClient: true },
+  );
+  await seedUsers(em, [620001, 620002]);
+  // Distinct ages, two sharing one, so the id tie-breaker matters.
+  clients.forEach((client, i) => {
+    client.createdAt = new Date(Date.now() - 3_600_000 + Math.min(i, 10) * 1000);
+  });
+  for (const [i, client] of clients.slice(0, 6).entries()) {
+    em.create(Subscription, {
+      id: randomUUID(),
+      tenantId: DEFAULT_TENANT_ID,
+      userId: client.id,
+      planName: 'Monthly coaching',
+      status: i === 0 ? 'past_due' : 'active',
+      priceCents: 4900,
+      currency: 'EUR',
+      currentPeriodEnd: new Date('2027-01-01T00:00:00.000Z'),
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+  }
+  await em.flush();
+});
+test.after.always(async () => {
+  await system?.stop();
+});
+
+/** The clients router alone, with a billing adapter and a live-event recorder the test controls. */
+async function clientsApp(billing: BillingAdapter) {
+  const logs: string[] = [];
+  const logger = createLogger('debug', {
+    write: (line: string) => logs.push(line),
+  } as pino.DestinationStream);
+  const events: LiveEvent[] = [];
+  const nudges = { count: 0 };
+  const app = new Koa();
+  app.silent = true;
+  app.use(requestContext(system.orm, logger));
+  app.use(errorMiddleware);
+  app.use(
+    panelClientRoutes({
+      config: system.config,
+      billing,
+      liveEvents: { publish: (_tenant, event) => events.push(event) },
+      onOutboxWritten: () => {
+        nudges.count += 1;
+      },
+    }).routes(),
+  );
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    logs,
+    events,
+    nudges,
+    request: (path: string, init: RequestInit = {}) =>
+      fetch(`${base}${path}`, { ...init, headers: { authorization: owner } }),
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+function counting(adapter: BillingAdapter, delayMs = 0) {
+  const calls: string[][] = [];
+  const wrapped: BillingAdapter = {
+    provider: adapter.provider,
+    async getSubscriptionsForUsers(ids, lookup) {
+      calls.push([...ids]);
+      if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return adapter.getSubscriptionsForUsers(ids, lookup);
+    },
+  };
+  return { calls, wrapped };
+}
+
+test.serial('each page of clients makes exactly one batched billing call', async (t) => {
+  const { calls, wrapped } = counting(localBillingAdapter(system.orm));
+  const app = await clientsApp(withTimeout(wrapped, 2000));
+  t.teardown(app.close);
+  const items: { telegramId: string; subscription: unknown }[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const response = await app.request(`/api/panel/clients?limit=5${cursor ? `&cursor=${cursor}` : ''}`);
+    t.is(response.status, 200);
+    const body = await response.json();
+    items.push(...body.items);
+    cursor = body.nextCursor;
+    pages++;
+    t.is(calls.length, pages, 'one call per page');
+    t.is(calls.at(-1)!.length, body.items.length, 'the whole page in that call');
+  } while (cursor);
+  t.is(pages, 3);
+  const newestFirst = [...clients]
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (b.id < a.id ? -1 : 1))
+    .map((client) => client.telegramId);
+  t.deepEqual(
+    items.map((item) => item.telegramId),
+    newestFirst,
+    'clients only, newest first',
+  );
+  const byTelegramId = new Map(items.map((item) => [item.telegramId, item.subscription]));
+  t.deepEqual(byTelegramId.get(clients[0]!.telegramId), {
+    status: 'past_due',
+    planName: 'Monthly coaching',
+    priceCents: 4900,
+    currency: 'EUR',
+    currentPeriodEnd: '2027-01-01T00:00:00.000Z',
+  });
+  t.like(byTelegramId.get(clients[5]!.telegramId), { status: 'active' });
+  t.is(byTelegramId.get(clients[11]!.telegramId), null, 'no subscription');
+});
+
+test.serial('a billing call past its timeout: the page answers with unknown subscriptions', async (t) => {
+  const { calls, wrapped } = counting(localBillingAdapter(system.orm), 1000);
+  const app = await clientsApp(withTimeout(wrapped, 100));
+  t.teardown(app.close);
+  const started = Date.now();
+  const response = await app.request('/api/panel/clients?limit=4');
+  t.is(response.status, 200);
+  t.true(Date.now() - started < 900, 'did not wait for the slow provider');
+  const body = await response.json();
+  t.is(body.items.length, 4);
+  t.true(
+    body.items.every(
+      (item: { subscription: unknown }) => JSON.stringify(item.subscription) === '{"status":"unknown"}',
+    ),
+  );
+  t.is(calls.length, 1);
+  const line = app.logs.map((l) => JSON.parse(l)).find((l) => l.event === 'billing_adapter_timeout');
+  t.like(line, { ids: 4, level: 40 });
+});
+
+test.serial('remove a client: 204, audited, live event, then 404', async (t) => {
+  const app = await clientsApp(localBillingAdapter(system.orm));
+  t.teardown(app.close);
+  const target = clients[3]!;
+  const before = new Date();
+  const response = await app.request(`/api/panel/clients/${target.telegramId}`, { method: 'DELETE' });
+  t.is(response.status, 204);
+  const em = system.em();
+  // The subscriber counts changed: a metrics recompute is queued with the removal.
+  const triggers = [before, new Date()].map((at) => metricsRecomputeJob(DEFAULT_TENANT_ID, at).jobId);
+  t.true((await em.count(Outbox, { jobId: { $in: triggers } })) >= 1);
+  t.is(app.nudges.count, 1, 'the relay is nudged to publish it now');
+  t.false((await em.findOneOrFail(TelegramUser, { id: target.id })).isClient);
+  const audit = await em.findOneOrFail(AuditLog, { targetId: target.id });
+  t.like(audit, { action: 'client.remove', targetType: 'user' });
+  t.deepEqual(app.events, [{ type: 'client.removed', userId: target.id, telegramId: target.telegramId }]);
+
+  const again = await app.request(`/api/panel/clients/${target.telegramId}`, { method: 'DELETE' });
+  t.is(again.status, 404);
+  t.is((await again.json()).error.code, 'client_not_found');
+  t.is((await app.request('/api/panel/clients/620001', { method: 'DELETE' })).status, 404, 'not a client');
+  t.is((await app.request('/api/panel/clients/abc', { method: 'DELETE' })).status, 400);
+  t.is(await em.count(AuditLog, { action: 'client.remove' }), 1);
+});
+
+test.serial('through the real web process: clients with subscriptions, bad paging is 400', async (t) => {
+  const response = await system.request('/api/panel/clients?limit=100', { auth: owner });
+  t.is(response.status, 200);
+  const body = await response.json();
+  t.is(body.items.length, 11, 'the removed client is gone');
+  t.is(body.nextCursor, null);
+  t.is(body.items.filter((item: { subscription: unknown }) => item.subscription !== null).length, 5);
+  t.is((await system.request('/api/panel/clients?limit=0', { auth: owner })).status, 400);
+  t.is((await system.request('/api/panel/clients?cursor=zz', { auth: owner })).status, 400);
+});

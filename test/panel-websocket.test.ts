@@ -1,0 +1,262 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import test from 'ava';
+import { WebSocket } from 'ws';
+import { createLogger } from '../src/config/logger.ts';
+import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
+import type { LiveEvent, LiveEventPublisher } from '../src/domain/live-events.ts';
+import { createPanelWebSocketServer, PANEL_WS_PATH } from '../src/http/panel-websocket.ts';
+import { createMetrics } from '../src/observability/metrics.ts';
+import { createWebProcess } from '../src/processes/web-process.ts';
+import { authHeader, initDataFor, validAnswers } from './helpers/init-data.ts';
+import { seedUsers } from './helpers/seed.ts';
+import { TEST_REDIS_URL } from './helpers/test-database.ts';
+import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
+
+const OWNER = 950001;
+const silent = createLogger('silent');
+let system: TestSystem;
+let webB: { baseUrl: string; liveEvents: LiveEventPublisher };
+
+test.before(async () => {
+  system = await startTestSystem({
+    env: { TELEGRAM_ADMINS: String(OWNER), TELEGRAM_MESSAGES_PER_SECOND: '200' },
+    telegramLimits: { globalPerSecond: 1000 },
+  });
+  const second = await system.startWebProcess();
+  webB = { baseUrl: second.baseUrl, liveEvents: second.web.liveEvents };
+});
+test.after.always(async () => {
+  await system?.stop();
+});
+
+interface Panel {
+  ws: WebSocket;
+  events: Record<string, unknown>[];
+  closed: Promise<{ code: number; reason: string }>;
+  /** Resolves with the first event (already received or future) that matches. */
+  next(
+    match: (event: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+}
+
+function open(baseUrl: string, first?: string | Buffer): Panel {
+  const ws = new WebSocket(`${baseUrl.replace('http', 'ws')}${PANEL_WS_PATH}`);
+  const events: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  ws.on('message', (data) => {
+    events.push(JSON.parse(data.toString()));
+    for (const wake of waiters) wake();
+  });
+  if (first !== undefined) ws.on('open', () => ws.send(first));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  return {
+    ws,
+    events,
+    closed,
+    next(match, timeoutMs = 8_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = events.find(match);
+          if (!found) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching event; got ${JSON.stringify(events)}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+const auth = (id: number) => JSON.stringify({ type: 'auth', initData: initDataFor({ id }) });
+
+async function connectAdmin(baseUrl: string, id = OWNER): Promise<Panel> {
+  const panel = open(baseUrl, auth(id));
+  await panel.next((event) => event.type === 'ready');
+  return panel;
+}
+
+test('bad first messages and forged credentials close with 4401', async (t) => {
+  const firsts = [
+    'not json',
+    JSON.stringify({ type: 'hello' }),
+    JSON.stringify({ type: 'auth' }),
+    JSON.stringify({ type: 'auth', initData: 42 }),
+    JSON.stringify({
+      type: 'auth',
+      initData: initDataFor({ id: OWNER }, { token: '1:forged-token-forged-token-x' }),
+    }),
+    JSON.stringify({ type: 'auth', initData: initDataFor({ id: OWNER }, { authDate: 1_000_000 }) }),
+    Buffer.from(auth(OWNER)),
+  ];
+  const authErrors = async (reason: string) =>
+    (await system.metrics.telegramAuthErrors.get()).values.find((v) => v.labels.reason === reason)?.value ??
+    0;
+  const before = { badHash: await authErrors('bad_hash'), expired: await authErrors('expired') };
+  const results = await Promise.all(firsts.map((first) => open(system.baseUrl, first).closed));
+  for (const [index, result] of results.entries()) t.is(result.code, 4401, `message ${index}`);
+  // Socket logins count in the same metrics as REST, so the auth-errors alert sees them.
+  t.is((await authErrors('bad_hash')) - before.badHash, 1);
+  t.is((await authErrors('expired')) - before.expired, 1);
+  t.false(
+    system.logs.some((line) => line.includes('query_id=')),
+    'initData is never logged',
+  );
+});
+
+test('a user without an admin role is closed with 4403; support and owners get ready', async (t) => {
+  t.like(await open(system.baseUrl, auth(950002)).closed, { code: 4403, reason: 'not_an_admin' });
+  await seedUsers(system.em(), [950003], { role: 'support' });
+  const support = await connectAdmin(webB.baseUrl, 950003);
+  const owner = await connectAdmin(system.baseUrl);
+  owner.ws.send(JSON.stringify({ type: 'ping' }));
+  await owner.next((event) => event.type === 'pong');
+  t.deepEqual(owner.events[0], { type: 'ready' });
+  support.ws.close();
+  owner.ws.close();
+});
+
+test('a connection that does not authenticate in time is closed with 4401', async (t) => {
+  const panelSocket = createPanelWebSocketServer({
+    config: system.config,
+    orm: system.orm,
+    redisUrl: TEST_REDIS_URL,
+    logger: silent,
+    authTimeoutMs: 200,
+  });
+  const server = createServer().on('upgrade', (req, socket, head) =>
+    panelSocket.handleUpgrade(req, socket, head),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const started = Date.now();
+  const result = await open(`http://127.0.0.1:${(server.address() as AddressInfo).port}`).closed;
+  t.like(result, { code: 4401, reason: 'auth_timeout' });
+  t.true(Date.now() - started < 3_000);
+  await panelSocket.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+test('other upgrade paths are refused', async (t) => {
+  const ws = new WebSocket(`${system.baseUrl.replace('http', 'ws')}/api/other`);
+  const status = await new Promise((resolve) => {
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode));
+    ws.on('error', () => resolve('error'));
+  });
+  t.is(status, 404);
+});
+
+test.serial('events reach panels on both web processes: survey on A, plan from the worker', async (t) => {
+  const [onA, onB] = await Promise.all([connectAdmin(system.baseUrl), connectAdmin(webB.baseUrl)]);
+  const response = await system.request('/api/surveys', {
+    method: 'POST',
+    auth: authHeader({ id: 950010 }),
+    body: JSON.stringify({ answers: validAnswers }),
+  });
+  t.is(response.status, 202);
+  const body = await response.json();
+
+  for (const panel of [onA, onB]) {
+    const created = await panel.next((event) => event.type === 'application.created');
+    t.like(created, { applicationId: body.applicationId, telegramId: '950010' });
+    t.regex(String(created.createdAt), /^\d{4}-\d\d-\d\dT/);
+    const ready = await panel.next((event) => event.type === 'plan.status' && event.status === 'ready');
+    t.is(ready.planId, body.plan.id);
+    const statuses = panel.events
+      .filter((event) => event.planId === body.plan.id)
+      .map((event) => event.status);
+    t.deepEqual(statuses, ['generating', 'ready']);
+  }
+  onA.ws.close();
+  onB.ws.close();
+});
+
+test.serial('client events published anywhere reach every instance, and only their own tenant', async (t) => {
+  const [onA, onB] = await Promise.all([connectAdmin(system.baseUrl), connectAdmin(webB.baseUrl)]);
+  const otherTenant = '00000000-0000-4000-8000-000000000099';
+  const added: LiveEvent = { type: 'client.added', userId: 'u-1', telegramId: '950020' };
+  const removed: LiveEvent = { type: 'client.removed', userId: 'u-1', telegramId: '950020' };
+  webB.liveEvents.publish(otherTenant, { ...added, telegramId: 'other-tenant' });
+  webB.liveEvents.publish(DEFAULT_TENANT_ID, added);
+  webB.liveEvents.publish(DEFAULT_TENANT_ID, removed);
+  for (const panel of [onA, onB]) {
+    t.deepEqual(await panel.next((event) => event.type === 'client.removed'), removed);
+    // Pub/sub keeps order per publisher connection; the other tenant's event, sent first, never came.
+    t.deepEqual(panel.events.slice(1), [added, removed]);
+  }
+  onA.ws.close();
+  onB.ws.close();
+});
+
+test.serial('a broadcast reports its progress, ending with nothing pending', async (t) => {
+  const panel = await connectAdmin(webB.baseUrl);
+  await seedUsers(
+    system.em(),
+    Array.from({ length: 5 }, (_, i) => 951000 + i),
+    { isClient: true },
+  );
+  const response = await system.request('/api/panel/broadcasts', {
+    method: 'POST',
+    auth: authHeader({ id: OWNER }),
+    body: JSON.stringify({ text: 'Live progress check', segment: 'clients' }),
+  });
+  t.is(response.status, 202);
+  const { id } = await response.json();
+  const last = await panel.next((event) => event.type === 'broadcast.progress' && event.pending === 0);
+  t.deepEqual(last, {
+    type: 'broadcast.progress',
+    broadcastId: id,
+    total: 5,
+    sent: 5,
+    failed: 0,
+    pending: 0,
+  });
+  // Throttled to about one a second: 5 sends in well under a second give the first and the final one.
+  t.true(panel.events.filter((event) => event.type === 'broadcast.progress').length <= 3);
+  panel.ws.close();
+});
+
+test.serial('revoking an admin closes their open panels on every instance with 4403', async (t) => {
+  await seedUsers(system.em(), [950004], { role: 'trainer' });
+  const onA = await connectAdmin(system.baseUrl, 950004);
+  const onB = await connectAdmin(webB.baseUrl, 950004);
+  const owner = await connectAdmin(system.baseUrl);
+  const revoke = await fetch(`${system.baseUrl}/api/panel/admins/950004`, {
+    method: 'DELETE',
+    headers: { authorization: `tma ${initDataFor({ id: OWNER })}` },
+  });
+  t.is(revoke.status, 204);
+  t.like(await onA.closed, { code: 4403, reason: 'access_changed' });
+  t.like(await onB.closed, { code: 4403, reason: 'access_changed' });
+  // Reconnecting without a role is refused; the owner's own panel was not touched.
+  t.like(await open(system.baseUrl, auth(950004)).closed, { code: 4403 });
+  t.is(owner.ws.readyState, owner.ws.OPEN);
+  t.false(
+    owner.events.some((event) => event.type === 'access.changed'),
+    'internal event not forwarded',
+  );
+  owner.ws.close();
+});
+
+test.serial('stopping a web process closes its panel sockets with 1001', async (t) => {
+  const web = createWebProcess({
+    config: system.config,
+    orm: system.orm,
+    logger: silent,
+    metrics: createMetrics(),
+    redisUrl: TEST_REDIS_URL,
+  });
+  await web.start();
+  const panel = await connectAdmin(`http://127.0.0.1:${web.port()}`);
+  t.is(web.panelSocket.connectionCount(), 1);
+  await web.stop();
+  t.like(await panel.closed, { code: 1001, reason: 'server_shutdown' });
+});

@@ -1,0 +1,162 @@
+import test from 'ava';
+import { Redis } from 'ioredis';
+import { generatePlanJob } from '../jobs/generate-plan.ts';
+import { createPlanProvider } from '../src/ai/create-plan-provider.ts';
+import { Notification, PersonalPlan } from '../src/db/entities/index.ts';
+import { createSendPacer } from '../src/queue/send-pacer.ts';
+import { createTelegramSender } from '../src/telegram/telegram-sender.ts';
+import type { FakeOpenAiBehaviour } from './fakes/fake-openai-server.ts';
+import { authHeader, TEST_BOT_TOKEN, validAnswers } from './helpers/init-data.ts';
+import { TEST_REDIS_URL } from './helpers/test-database.ts';
+import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
+import { waitFor } from './helpers/wait-for.ts';
+
+// PLAN_ATTEMPTS=3, AI_TIMEOUT_MS=1500 (see startTestSystem), short backoff to keep the file quick.
+let system: TestSystem;
+let nextUserId = 7000;
+test.before(async () => {
+  system = await startTestSystem({
+    openai: true,
+    env: { JOB_BACKOFF_BASE_MS: '100', PLANS_PER_USER_PER_DAY: '50' },
+  });
+});
+test.after.always(async () => {
+  await system?.stop();
+});
+
+/** Scripts the fake's next replies, submits a survey and waits for the plan to settle. */
+async function runPlan(behaviours: FakeOpenAiBehaviour[]) {
+  const openai = system.openai!;
+  openai.enqueue(...behaviours);
+  const callsBefore = openai.requests.length;
+  const userId = nextUserId++;
+  const auth = authHeader({ id: userId });
+  const response = await system.request('/api/surveys', {
+    method: 'POST',
+    auth,
+    body: JSON.stringify({ answers: validAnswers }),
+  });
+  const { plan } = await response.json();
+  const settled = await waitFor(
+    'plan settled',
+    async () => {
+      const view = await (await system.request(`/api/plans/${plan.id}`, { auth })).json();
+      return view.status === 'ready' || view.status === 'failed' ? view : null;
+    },
+    30_000,
+  );
+  // Let any (wrongly) scheduled retry run before counting calls.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return { plan: settled, aiCalls: openai.requests.length - callsBefore, userId: String(userId) };
+}
+
+async function messagesTo(chatId: string) {
+  return system.telegram.sentMessages.filter((m) => m.chatId === chatId).length;
+}
+
+test.serial('a good reply → ready after exactly one AI call, one message', async (t) => {
+  const { plan, aiCalls, userId } = await runPlan([{ kind: 'ok' }]);
+  t.is(plan.status, 'ready');
+  t.is(typeof plan.content.summary, 'string');
+  t.true(plan.content.weeks.length > 0);
+  t.is(aiCalls, 1);
+  await waitFor('message', () => messagesTo(userId));
+  t.is(await messagesTo(userId), 1);
+  const request = system.openai!.requests.at(-1)!;
+  t.is((request.body as { response_format: { type: string } }).response_format.type, 'json_schema');
+});
+
+test.serial('429 with retry-after → waits, then ready; two calls', async (t) => {
+  const { plan, aiCalls } = await runPlan([{ kind: 'rate_limited', retryAfterSeconds: 1 }, { kind: 'ok' }]);
+  t.is(plan.status, 'ready');
+  t.is(aiCalls, 2);
+});
+
+test.serial('500 then ok → ready; two calls', async (t) => {
+  const { plan, aiCalls } = await runPlan([{ kind: 'server_error' }, { kind: 'ok' }]);
+  t.is(plan.status, 'ready');
+  t.is(aiCalls, 2);
+});
+
+test.serial('a slow reply past the timeout is abandoned and retried', async (t) => {
+  const { plan, aiCalls } = await runPlan([{ kind: 'slow', delayMs: 4_000 }, { kind: 'ok' }]);
+  t.is(plan.status, 'ready');
+  t.is(aiCalls, 2);
+});
+
+test.serial('malformed JSON, a wrong shape and a garbage body are retried', async (t) => {
+  const { plan, aiCalls } = await runPlan([
+    { kind: 'malformed_json' },
+    { kind: 'schema_mismatch' },
+    { kind: 'ok' },
+  ]);
+  t.is(plan.status, 'ready');
+  t.is(aiCalls, 3);
+});
+
+test.serial(
+  'failing on every attempt → failed with a readable reason; calls = attempts; no message',
+  async (t) => {
+    const { plan, aiCalls, userId } = await runPlan([
+      { kind: 'server_error' },
+      { kind: 'garbage_body' },
+      { kind: 'server_error', status: 503 },
+    ]);
+    t.is(plan.status, 'failed');
+    t.is(aiCalls, 3);
+    t.regex(plan.error, /unavailable right now/);
+    t.false('content' in plan);
+    t.is(await messagesTo(userId), 0);
+  },
+);
+
+test.serial('what retrying cannot fix (401) fails at once after one call', async (t) => {
+  const { plan, aiCalls } = await runPlan([{ kind: 'unauthorized' }]);
+  t.is(plan.status, 'failed');
+  t.is(aiCalls, 1);
+  t.regex(plan.error, /could not create your plan/);
+  t.false(system.logs.join('\n').includes('sk-test-secret-key'), 'API key never logged');
+});
+
+test.serial('running the plan job twice yields one plan and one message', async (t) => {
+  const { plan, userId } = await runPlan([{ kind: 'ok' }]);
+  await waitFor('message', () => messagesTo(userId));
+  const row = await system.em().findOneOrFail(PersonalPlan, { id: plan.id });
+  const pacerRedis = new Redis(TEST_REDIS_URL);
+  t.teardown(() => pacerRedis.disconnect());
+  const deps = {
+    orm: system.orm,
+    logger: (await import('pino')).default({ level: 'silent' }),
+    planProvider: createPlanProvider(system.config.ai),
+    telegram: createTelegramSender({
+      botToken: TEST_BOT_TOKEN,
+      apiRoot: system.telegram.apiRoot,
+      timeoutMs: 2000,
+    }),
+    miniAppUrl: undefined,
+    pacer: createSendPacer({
+      redis: pacerRedis,
+      keyPrefix: system.childEnv.QUEUE_PREFIX!,
+      messagesPerSecond: 30,
+      requestTimeoutMs: 2000,
+    }),
+  };
+  const ctx = {
+    jobId: 'again',
+    attemptsMade: 0,
+    maxAttempts: 1,
+    log: deps.logger,
+    pauseQueue: async () => {},
+    delay: async (): Promise<never> => {
+      throw new Error('a ready plan is never delayed');
+    },
+  };
+  const callsBefore = system.openai!.requests.length;
+  await generatePlanJob.handle({ tenantId: row.tenantId, planId: plan.id }, deps, ctx);
+  t.is(system.openai!.requests.length, callsBefore, 'a ready plan is not generated again');
+  const after = await system.em().findOneOrFail(PersonalPlan, { id: plan.id });
+  t.deepEqual(after.content, row.content);
+  t.is(await system.em().count(Notification, { dedupeKey: `plan_ready:${plan.id}` }), 1);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.is(await messagesTo(userId), 1);
+});
