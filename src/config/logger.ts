@@ -27,7 +27,15 @@ const REDACT_PATHS = [
   'req.headers["x-telegram-bot-api-secret-token"]',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * Writes to stdout synchronously by default. pino's asynchronous default hands each line to the
+ * thread pool, and a line still queued there when the process exits is lost: the "worker stopped"
+ * line of a clean drain, or the last lines before a crash, which are the ones an operator needs.
+ */
+export function createLogger(
+  level: string,
+  destination: pino.DestinationStream = pino.destination({ dest: 1, sync: true }),
+): Logger {
   return pino(
     {
       level,
