@@ -316,10 +316,15 @@ test.serial('a submitted survey triggers a recompute through the outbox', async 
     body: JSON.stringify({ answers: validAnswers }),
   });
   t.is(response.status, 202);
-  const { applicationId } = await response.json();
+  const { applicationId, plan } = await response.json();
   const application = await system.em().findOneOrFail(Application, { id: applicationId });
   const { jobId } = metricsRecomputeJob(T, application.createdAt);
   t.is(await system.em().count(Outbox, { jobId }), 1);
+  // The plan's own completion triggers a recompute too; let it land before the next test counts.
+  await waitFor('the plan settled', async () => {
+    const { status } = await system.em().findOneOrFail(PersonalPlan, { id: plan.id });
+    return status === 'ready' || status === 'failed';
+  });
 });
 
 test.serial(
