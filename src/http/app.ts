@@ -10,6 +10,7 @@ import type { Logger } from '../config/logger.ts';
 import { type LiveEventPublisher, noLiveEvents } from '../domain/live-events.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { bullBoardMiddleware } from './bull-board.ts';
+import { closeConnectionsWhenDraining } from './close-when-draining.ts';
 import { errorMiddleware } from './error-middleware.ts';
 import { requestContext } from './request-context.ts';
 import { botApiRoutes } from './routes/bot-api-routes.ts';
@@ -50,6 +51,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
   });
   // Errors are answered by errorMiddleware; Koa's own handler would print stack traces to stderr.
   app.silent = true;
+  app.use(closeConnectionsWhenDraining(deps.isShuttingDown));
   app.use(requestContext(deps.orm, deps.logger, deps.metrics));
   app.use(errorMiddleware);
   // Bull Board serves its own HTML and assets: mounted before the JSON body parser.

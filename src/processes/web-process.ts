@@ -125,7 +125,13 @@ export function createWebProcess(deps: WebProcessDeps) {
       server.closeIdleConnections();
       // Panel sockets get a 1001 so clients reconnect to another instance instead of seeing a drop.
       await panelSocket.close();
-      const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      const deadline = setTimeout(() => {
+        logger.warn(
+          { event: 'shutdown_deadline_connections_cut', timeoutMs: config.shutdownTimeoutMs },
+          'requests still open at the shutdown deadline; closing their connections',
+        );
+        server.closeAllConnections();
+      }, config.shutdownTimeoutMs);
       await closed;
       clearTimeout(deadline);
       await relay.stop();
