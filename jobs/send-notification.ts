@@ -138,8 +138,10 @@ export const sendNotificationJob = defineJob({
 
 /**
  * Live broadcast progress, at most about once a second per broadcast however many workers send,
- * and always when nothing is left pending, so the panel's last number is the final one. The
- * pending check uses the (broadcast_id, status) index; the full counts run only when publishing.
+ * and once when nothing is left pending, so the panel's last number is the final one. Several
+ * jobs finishing together can all see nothing pending; a day-long key lets one of them announce
+ * it. The pending check uses the (broadcast_id, status) index; the full counts run only when
+ * publishing.
  */
 async function reportBroadcastProgress(
   em: EntityManager,
@@ -155,7 +157,10 @@ async function reportBroadcastProgress(
       { broadcastId, status: { $in: ['pending', 'sending'] } },
       { fields: ['id'] },
     );
-    if (unfinished && !(await live.throttle(`broadcast:${broadcastId}`, 1_000))) return;
+    const first = unfinished
+      ? await live.throttle(`broadcast:${broadcastId}`, 1_000)
+      : await live.throttle(`broadcast-final:${broadcastId}`, 86_400_000);
+    if (!first) return;
     const progress = await broadcastProgress(em, broadcastId);
     if (!progress) return;
     const { total, sent, failed, pending } = progress;

@@ -15,7 +15,7 @@ import { waitFor } from './helpers/wait-for.ts';
 test('a worker killed while a message waits for its send slot: the next worker still sends it, once', async (t) => {
   const system = await startTestSystem({
     worker: false,
-    env: { WORKER_LOCK_MS: '1000', WORKER_STALLED_INTERVAL_MS: '1000' },
+    env: { WORKER_LOCK_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000' },
   });
   const prefix = system.config.redis.queuePrefix;
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });

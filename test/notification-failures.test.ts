@@ -10,7 +10,11 @@ import { waitFor } from './helpers/wait-for.ts';
 let system: TestSystem;
 let worker: ChildProcess;
 test.before(async () => {
-  system = await startTestSystem({ worker: false, env: { JOB_BACKOFF_BASE_MS: '100' } });
+  // A short Telegram timeout for the hang test; the other tests' sends are local and quick.
+  system = await startTestSystem({
+    worker: false,
+    env: { JOB_BACKOFF_BASE_MS: '100', TELEGRAM_TIMEOUT_MS: '3000' },
+  });
   worker = spawnWorker(system.childEnv);
 });
 test.after.always(async () => {

@@ -37,8 +37,7 @@ test.serial('/metrics exposes the contract metrics after a client journey', asyn
   await waitFor('message sent', async () => (await system.em().count(Notification, { status: 'sent' })) > 0);
   await system.request(`/api/plans/${plan.id}`, { auth });
 
-  const body = await scrape();
-  for (const line of [
+  const expected = [
     'telegram_auth_total{result="success"}',
     'telegram_auth_errors_total{reason="bad_hash"} 1',
     'telegram_auth_seconds_count',
@@ -52,7 +51,14 @@ test.serial('/metrics exposes the contract metrics after a client journey', asyn
     'bullmq_job_duration_seconds_count{queue="plans",job="plans.generate",outcome="completed"} 1',
     'process_cpu_seconds_total',
     '# TYPE bot_api_403_responses_total counter',
-  ]) {
+  ];
+  // The plan job's own completion is recorded a moment after its work commits, so poll briefly.
+  let body = '';
+  await waitFor('every contract metric', async () => {
+    body = await scrape();
+    return expected.every((line) => body.includes(line));
+  }).catch(() => undefined);
+  for (const line of expected) {
     t.true(body.includes(line), `missing: ${line}`);
   }
   // Route templates, never raw ids, so label cardinality stays bounded.

@@ -142,13 +142,13 @@ test.serial('each page of clients makes exactly one batched billing call', async
 });
 
 test.serial('a billing call past its timeout: the page answers with unknown subscriptions', async (t) => {
-  const { calls, wrapped } = counting(localBillingAdapter(system.orm), 1000);
+  const { calls, wrapped } = counting(localBillingAdapter(system.orm), 5_000);
   const app = await clientsApp(withTimeout(wrapped, 100));
   t.teardown(app.close);
   const started = Date.now();
   const response = await app.request('/api/panel/clients?limit=4');
   t.is(response.status, 200);
-  t.true(Date.now() - started < 900, 'did not wait for the slow provider');
+  t.true(Date.now() - started < 4_000, 'did not wait for the slow provider');
   const body = await response.json();
   t.is(body.items.length, 4);
   t.true(

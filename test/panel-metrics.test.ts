@@ -128,7 +128,7 @@ test.serial('the worker registers a 5-minute job scheduler per tenant, which run
   t.truthy(ours, JSON.stringify(schedulers));
   t.is(Number(ours!.every), 300_000);
   t.is(ours!.name, 'metrics.recompute');
-  t.truthy(await waitFor('first snapshot', snapshotAt, 5_000));
+  t.truthy(await waitFor('first snapshot', snapshotAt, 20_000));
 });
 
 test.serial('computeTenantMetrics gives exact values for a known dataset', async (t) => {
@@ -295,14 +295,18 @@ test.serial(
   'one recompute at a time per tenant: a job waits while another holds the tenant lock',
   async (t) => {
     const lock = metricsLockKey(prefix, T);
-    await redis.set(lock, 'another-worker', 'PX', 10_000);
+    // NX: a recompute already running holds the lock and may still save; let it finish first.
+    await waitFor(
+      'the metrics lock',
+      async () => (await redis.set(lock, 'another-worker', 'PX', 10_000, 'NX')) === 'OK',
+    );
     const before = await snapshotAt();
     const job = await queue.add('metrics.recompute', { tenantId: T }, { jobId: 'lock-test' });
     await waitFor('job put back while the lock is held', async () => (await job.getState()) === 'delayed');
     t.is(await snapshotAt(), before, 'nothing computed while another run holds the lock');
     t.is(job.attemptsMade, 0);
     await redis.del(lock);
-    await waitFor('job completed after release', async () => (await job.getState()) === 'completed', 8_000);
+    await waitFor('job completed after release', async () => (await job.getState()) === 'completed', 20_000);
     t.true(((await snapshotAt()) ?? 0) > before!);
     t.falsy(await redis.get(lock), 'lock released');
   },
@@ -331,7 +335,11 @@ test.serial(
   'before the first computation: 202, computedAt null, zeroed sections, recompute asked',
   async (t) => {
     // Jobs the previous test's events left pending must not recreate the snapshot mid-test.
-    await redis.set(metricsLockKey(prefix, T), 'hold', 'PX', 10_000);
+    // NX: a recompute already running holds the lock and may still save; let it finish first.
+    await waitFor(
+      'the metrics lock',
+      async () => (await redis.set(metricsLockKey(prefix, T), 'hold', 'PX', 10_000, 'NX')) === 'OK',
+    );
     await system.em().nativeDelete(MetricsSnapshot, { tenantId: T });
     await system.em().nativeDelete(Outbox, { jobName: 'metrics.recompute' });
     await redis.del(metricsCacheKey(prefix, T));

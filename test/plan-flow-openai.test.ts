@@ -11,13 +11,13 @@ import { TEST_REDIS_URL } from './helpers/test-database.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
 import { waitFor } from './helpers/wait-for.ts';
 
-// PLAN_ATTEMPTS=3, AI_TIMEOUT_MS=1500 (see startTestSystem), short backoff to keep the file quick.
+// PLAN_ATTEMPTS=3 (see startTestSystem); a 3 s AI timeout and short backoff keep the file quick.
 let system: TestSystem;
 let nextUserId = 7000;
 test.before(async () => {
   system = await startTestSystem({
     openai: true,
-    env: { JOB_BACKOFF_BASE_MS: '100', PLANS_PER_USER_PER_DAY: '50' },
+    env: { JOB_BACKOFF_BASE_MS: '100', PLANS_PER_USER_PER_DAY: '50', AI_TIMEOUT_MS: '3000' },
   });
 });
 test.after.always(async () => {
@@ -79,7 +79,7 @@ test.serial('500 then ok → ready; two calls', async (t) => {
 });
 
 test.serial('a slow reply past the timeout is abandoned and retried', async (t) => {
-  const { plan, aiCalls } = await runPlan([{ kind: 'slow', delayMs: 4_000 }, { kind: 'ok' }]);
+  const { plan, aiCalls } = await runPlan([{ kind: 'slow', delayMs: 10_000 }, { kind: 'ok' }]);
   t.is(plan.status, 'ready');
   t.is(aiCalls, 2);
 });
@@ -131,7 +131,7 @@ test.serial('running the plan job twice yields one plan and one message', async 
     telegram: createTelegramSender({
       botToken: TEST_BOT_TOKEN,
       apiRoot: system.telegram.apiRoot,
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
     }),
     miniAppUrl: undefined,
     pacer: createSendPacer({

@@ -10,7 +10,7 @@ test('a worker killed with SIGKILL mid-job: the plan completes once, with one me
   const system = await startTestSystem({
     openai: true,
     worker: false,
-    env: { WORKER_LOCK_MS: '1000', WORKER_STALLED_INTERVAL_MS: '1000', AI_TIMEOUT_MS: '10000' },
+    env: { WORKER_LOCK_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000', AI_TIMEOUT_MS: '10000' },
   });
   const children: ChildProcess[] = [];
   t.teardown(async () => {

@@ -11,12 +11,22 @@ export function spawnWorker(env: Record<string, string>): ChildProcess {
   });
 }
 
+/**
+ * Sends `signal` and waits for the exit; a worker still draining after `killAfterMs` is SIGKILLed,
+ * so a teardown never hangs on it.
+ */
 export async function stopWorker(
   child: ChildProcess,
   signal: NodeJS.Signals = 'SIGTERM',
+  killAfterMs = 20_000,
 ): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.kill(signal);
-  return exited;
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(killer);
+  }
 }

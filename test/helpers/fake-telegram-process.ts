@@ -27,9 +27,12 @@ export async function startFakeTelegramProcess(): Promise<FakeTelegramProcess> {
       return (await fetch(`${controlUrl}/state`)).json();
     },
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(killer);
     },
   };
 }

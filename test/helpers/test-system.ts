@@ -72,7 +72,8 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
     TELEGRAM_API_ROOT: telegram.apiRoot,
     TELEGRAM_MINI_APP_URL: 'https://coach.example/app',
-    TELEGRAM_TIMEOUT_MS: '2000',
+    // Generous, so a loaded CI machine never times out a request; tests of timeouts set their own.
+    TELEGRAM_TIMEOUT_MS: '10000',
     OUTBOX_POLL_MS: '100',
     PLAN_ATTEMPTS: '3',
     LOG_LEVEL: 'debug',
@@ -84,7 +85,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
           AI_PROVIDER: 'openai',
           OPENAI_API_KEY: 'sk-test-secret-key',
           OPENAI_BASE_URL: openai.baseUrl,
-          AI_TIMEOUT_MS: '1500',
+          AI_TIMEOUT_MS: '5000',
         }
       : {}),
     ...options.env,
