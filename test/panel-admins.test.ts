@@ -55,6 +55,16 @@ test.serial(
       { role: 'trainer', firstName: 'Tess', configured: false },
     );
     t.is(list.items[0].role, 'owner', 'owners first');
+    const one = await system.request(`/api/panel/admins/${id}`, { auth: owner });
+    t.is(one.status, 200);
+    t.deepEqual(await one.json(), {
+      telegramId: String(id),
+      firstName: 'Tess',
+      lastName: null,
+      username: null,
+      role: 'trainer',
+      configured: false,
+    });
 
     t.is((await put(id, 'support')).status, 200);
     const same = await put(id, 'support');
@@ -62,6 +72,9 @@ test.serial(
     t.is((await del(id)).status, 204);
     t.is(await roleOf(id), null);
     t.is((await del(id)).status, 404);
+    const gone = await system.request(`/api/panel/admins/${id}`, { auth: owner });
+    t.is(gone.status, 404);
+    t.is((await gone.json()).error.code, 'admin_not_found');
 
     const audit = await auditFor(id);
     t.deepEqual(
@@ -93,6 +106,7 @@ test.serial('bad admin requests are 400', async (t) => {
     t.is(response.status, 400, `${telegramId} ${JSON.stringify(body)}`);
   }
   t.is((await del('0')).status, 400);
+  t.is((await system.request('/api/panel/admins/abc', { auth: owner })).status, 400);
 });
 
 test.serial('the last owner cannot be removed or demoted', async (t) => {

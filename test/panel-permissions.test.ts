@@ -78,6 +78,12 @@ const ENDPOINTS: Endpoint[] = [
     request: () => ({ path: '/api/panel/admins' }),
   },
   {
+    name: 'GET admin',
+    permission: 'manage_admins',
+    allowed: 200,
+    request: () => ({ path: `/api/panel/admins/${CALLERS.support}` }),
+  },
+  {
     name: 'PUT admin',
     permission: 'manage_admins',
     allowed: 200,

@@ -80,19 +80,35 @@ export async function listAdmins(em: EntityManager, configuredOwners: string[]):
     { connectionType: 'read' },
   );
   return users
-    .map((user) => ({
-      telegramId: user.telegramId,
-      firstName: user.firstName,
-      lastName: user.lastName ?? null,
-      username: user.username ?? null,
-      role: effectiveRole(user, configuredOwners)!,
-      configured: configuredOwners.includes(user.telegramId),
-    }))
+    .map((user) => adminView(user, configuredOwners)!)
     .sort(
       (a, b) =>
         ADMIN_ROLES.indexOf(a.role) - ADMIN_ROLES.indexOf(b.role) ||
         a.telegramId.localeCompare(b.telegramId, 'en', { numeric: true }),
     );
+}
+
+/** One admin by Telegram id; null when that id has no role (or never reached us). */
+export async function findAdmin(
+  em: EntityManager,
+  telegramId: string,
+  configuredOwners: string[],
+): Promise<AdminView | null> {
+  const user = await em.findOne(TelegramUser, { telegramId }, { connectionType: 'read' });
+  return user ? adminView(user, configuredOwners) : null;
+}
+
+function adminView(user: TelegramUser, configuredOwners: string[]): AdminView | null {
+  const role = effectiveRole(user, configuredOwners);
+  if (!role) return null;
+  return {
+    telegramId: user.telegramId,
+    firstName: user.firstName,
+    lastName: user.lastName ?? null,
+    username: user.username ?? null,
+    role,
+    configured: configuredOwners.includes(user.telegramId),
+  };
 }
 
 export interface RoleChangeInput {

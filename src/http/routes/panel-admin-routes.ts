@@ -3,8 +3,8 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Config } from '../../config/env.ts';
 import { ADMIN_ROLES } from '../../db/entities/telegram-user.entity.ts';
-import { listAdmins, setAdminRole } from '../../domain/admins.ts';
-import { BadRequestError } from '../../domain/errors.ts';
+import { findAdmin, listAdmins, setAdminRole } from '../../domain/admins.ts';
+import { BadRequestError, NotFoundError } from '../../domain/errors.ts';
 import type { LiveEventPublisher } from '../../domain/live-events.ts';
 import { requirePermission } from '../require-permission.ts';
 import { tmaAuth } from '../tma-auth.ts';
@@ -29,6 +29,12 @@ export function panelAdminRoutes(deps: { config: Config; liveEvents: LiveEventPu
 
   router.get('/', async (ctx: Context) => {
     ctx.body = { items: await listAdmins(ctx.state.em, configuredOwners) };
+  });
+
+  router.get('/:telegramId', async (ctx: Context) => {
+    const admin = await findAdmin(ctx.state.em, telegramIdParam(ctx), configuredOwners);
+    if (!admin) throw new NotFoundError('admin_not_found', 'This Telegram id has no panel role.');
+    ctx.body = admin;
   });
 
   router.put('/:telegramId', async (ctx: Context) => {
