@@ -145,6 +145,18 @@ test('a connection that does not authenticate in time is closed with 4401', asyn
   await new Promise((resolve) => server.close(resolve));
 });
 
+test('a frame over 16 KiB closes the socket with 1009, before and after auth', async (t) => {
+  const limit = 16 * 1024;
+  // At the limit the frame is read (and refused as auth); one byte more is never read at all.
+  t.like(await open(system.baseUrl, 'x'.repeat(limit)).closed, { code: 4401 });
+  t.like(await open(system.baseUrl, 'x'.repeat(limit + 1)).closed, { code: 1009 });
+  const panel = await connectAdmin(system.baseUrl);
+  panel.ws.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(limit - 40) }));
+  await panel.next((event) => event.type === 'pong');
+  panel.ws.send('x'.repeat(limit + 1));
+  t.like(await panel.closed, { code: 1009 });
+});
+
 test('other upgrade paths are refused', async (t) => {
   const ws = new WebSocket(`${system.baseUrl.replace('http', 'ws')}/api/other`);
   const status = await new Promise((resolve) => {

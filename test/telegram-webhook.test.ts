@@ -1,5 +1,9 @@
 import test from 'ava';
 import { TelegramUser } from '../src/db/entities/index.ts';
+import { startFakeTelegramBotApi } from '../src/dev/fake-telegram-bot-api.ts';
+import { expectError } from './helpers/expect-error.ts';
+import { freePort } from './helpers/free-port.ts';
+import { TEST_BOT_TOKEN } from './helpers/init-data.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
 
 const WEBHOOK_URL = 'https://coach.example/telegram/webhook';
@@ -125,4 +129,42 @@ test('without TELEGRAM_WEBHOOK_URL there is no webhook endpoint (404)', async (t
   });
   t.is(response.status, 404);
   t.false(polling.telegram.calls.some((call) => call.method === 'setWebhook'));
+});
+
+test('while getMe has never succeeded an update gets 503; once Telegram is back the same update is handled', async (t) => {
+  // The Bot API is unreachable when the web process starts: nothing listens on this port yet.
+  const port = await freePort();
+  const offline = await startTestSystem({
+    worker: false,
+    env: {
+      TELEGRAM_WEBHOOK_URL: WEBHOOK_URL,
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      TELEGRAM_API_ROOT: `http://127.0.0.1:${port}`,
+    },
+  });
+  t.teardown(() => offline.stop());
+  t.true(offline.logs.some((line) => line.includes('telegram_webhook_setup_failed')));
+
+  const update = JSON.stringify(startUpdate(8030, 'Retry'));
+  const post = () =>
+    offline.request('/telegram/webhook', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+      body: update,
+    });
+  const unavailable = await post();
+  await expectError(t, unavailable, 503, 'telegram_unavailable');
+  t.truthy(unavailable.headers.get('retry-after'), 'Telegram is told to redeliver later');
+  t.is(await offline.em().findOne(TelegramUser, { telegramId: '8030' }), null, 'update not handled');
+
+  // Telegram becomes reachable: its redelivery of the same update is handled.
+  const telegram = await startFakeTelegramBotApi({ port, token: TEST_BOT_TOKEN });
+  t.teardown(() => telegram.close());
+  const handled = await post();
+  t.is(handled.status, 200);
+  t.deepEqual(await handled.json(), { ok: true });
+  t.true(telegram.calls.some((call) => call.method === 'getMe'));
+  const greeting = telegram.sentMessages.find((message) => message.chatId === '8030');
+  t.regex(greeting?.text ?? '', /^Hi, Retry!/);
+  t.is((await offline.em().findOne(TelegramUser, { telegramId: '8030' }))?.firstName, 'Retry');
 });
