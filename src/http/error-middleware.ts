@@ -15,7 +15,37 @@ const BODY_ERRORS: Record<string, { status: number; code: string; message: strin
     message: 'Unsupported body encoding.',
   },
   'charset.unsupported': { status: 415, code: 'unsupported_charset', message: 'Unsupported body charset.' },
+  'body.corrupt': {
+    status: 400,
+    code: 'malformed_body',
+    message: 'The request body does not match its Content-Encoding.',
+  },
 };
+
+/**
+ * koa-body's errors carry a `type`, but two do not: `inflation` throws a bare Error (status 415)
+ * for a Content-Encoding it cannot decode, and zlib reports a body that is not what its
+ * Content-Encoding says (gzip that is not gzip) with its own codes.
+ */
+function bodyErrorType(error: unknown): string | undefined {
+  const { type, status, code, message } = error as {
+    type?: string;
+    status?: number;
+    code?: string;
+    message?: string;
+  };
+  if (type) return type;
+  // co-body reports invalid JSON as a bare SyntaxError with status 400 and no `type`.
+  if (error instanceof SyntaxError && status === 400) return 'entity.parse.failed';
+  if (status === 415 && message?.startsWith('Unsupported Content-Encoding')) return 'encoding.unsupported';
+  if (
+    code?.startsWith('Z_') ||
+    code?.startsWith('ERR__ERROR_FORMAT') ||
+    code === 'ERR_BROTLI_DECOMPRESSION_FAILED'
+  )
+    return 'body.corrupt';
+  return undefined;
+}
 
 /** Connection-level failures of PostgreSQL or Redis: the service is degraded, not the request bad. */
 export function isDependencyDown(error: unknown): boolean {
@@ -77,12 +107,7 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
       send(ctx, error.status, error.code, error.message, error.details);
       return;
     }
-    // co-body reports invalid JSON as a bare SyntaxError with status 400 and no `type`.
-    const type =
-      (error as { type?: string }).type ??
-      (error instanceof SyntaxError && (error as { status?: number }).status === 400
-        ? 'entity.parse.failed'
-        : undefined);
+    const type = bodyErrorType(error);
     const bodyError = type ? BODY_ERRORS[type] : undefined;
     if (bodyError) {
       send(ctx, bodyError.status, bodyError.code, bodyError.message);
