@@ -146,12 +146,13 @@ test('5xx is transient and not retried by the SDK', async (t) => {
 
 test('a reply slower than timeoutMs is a transient timeout after one request', async (t) => {
   const { fake } = t.context;
-  fake.enqueue({ kind: 'slow', delayMs: 2_000 });
-  const error = await t.throwsAsync(provider(fake, 300).generatePlan(request), {
+  fake.enqueue({ kind: 'slow', delayMs: 10_000 });
+  // Long enough for the request to reach the fake even on a loaded machine; far below the reply.
+  const error = await t.throwsAsync(provider(fake, 1_500).generatePlan(request), {
     instanceOf: AiTransientError,
   });
   t.regex(error.message, /timed out/);
-  t.is(fake.requests.length, 1);
+  t.is(fake.requests.length, 1, 'one request: the SDK does not retry on its own');
 });
 
 test('the caller aborting is transient (the job may run again)', async (t) => {

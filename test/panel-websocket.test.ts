@@ -140,7 +140,8 @@ test('a connection that does not authenticate in time is closed with 4401', asyn
   const started = Date.now();
   const result = await open(`http://127.0.0.1:${(server.address() as AddressInfo).port}`).closed;
   t.like(result, { code: 4401, reason: 'auth_timeout' });
-  t.true(Date.now() - started < 3_000);
+  // Closed by the 200 ms auth timer, not by anything slower (the bound is loose for loaded machines).
+  t.true(Date.now() - started < 10_000);
   await panelSocket.close();
   await new Promise((resolve) => server.close(resolve));
 });

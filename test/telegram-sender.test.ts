@@ -147,7 +147,7 @@ test('non-JSON answer → TelegramNetworkError that may have been delivered', as
 });
 
 test('hung Bot API → times out with TelegramNetworkError, mayHaveBeenDelivered', async (t) => {
-  const { fake, sender } = await setup(t, {}, 300);
+  const { fake, sender } = await setup(t, {}, 1_000);
   fake.failNext(1, 'hang');
   const started = Date.now();
   const err = await t.throwsAsync(sender.sendMessage({ chatId: CHAT, text: 'hi' }), {
@@ -155,7 +155,8 @@ test('hung Bot API → times out with TelegramNetworkError, mayHaveBeenDelivered
   });
   const elapsed = Date.now() - started;
   t.true(err?.mayHaveBeenDelivered);
-  t.true(elapsed >= 250 && elapsed < 2000, `took ${elapsed} ms`);
+  // The fake never answers: only the timeout can end the call (the upper bound just means "ended").
+  t.true(elapsed >= 950 && elapsed < 15_000, `took ${elapsed} ms`);
 });
 
 test('connection refused → TelegramNetworkError, certainly not delivered', async (t) => {
