@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { Redis } from 'ioredis';
 import type pino from 'pino';
 import { createPlanProvider } from '../../src/ai/create-plan-provider.ts';
 import { type Config, loadConfig } from '../../src/config/env.ts';
@@ -170,6 +171,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
         Object.values(web.queues).map((queue) => queue.obliterate({ force: true }).catch(() => {})),
       );
       await web.stop();
+      await removeRedisKeys(config.redis.queuePrefix);
       await orm.close();
       if (assertOrm !== orm) await assertOrm.close();
       await telegram.close();
@@ -177,4 +179,22 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       await db.drop();
     },
   };
+}
+
+/** Everything this system left in the shared Redis (queues, pacer, locks, caches), best effort. */
+async function removeRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // A test that cut Redis may end before it is back; leftovers only cost memory.
+  } finally {
+    redis.disconnect();
+  }
 }
