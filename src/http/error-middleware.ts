@@ -14,7 +14,6 @@ const BODY_ERRORS: Record<string, { status: number; code: string; message: strin
     code: 'unsupported_encoding',
     message: 'Unsupported body encoding.',
   },
-  'charset.unsupported': { status: 415, code: 'unsupported_charset', message: 'Unsupported body charset.' },
   'body.corrupt': {
     status: 400,
     code: 'malformed_body',

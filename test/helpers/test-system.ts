@@ -166,11 +166,8 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     async stop() {
       await Promise.all(extraWebs.map((extra) => extra.stop()));
       await worker?.stop();
-      // Remove this file's queues from the shared Redis.
-      await Promise.all(
-        Object.values(web.queues).map((queue) => queue.obliterate({ force: true }).catch(() => {})),
-      );
       await web.stop();
+      // Remove this file's queues and everything else of its prefix from the shared Redis.
       await removeRedisKeys(config.redis.queuePrefix);
       await orm.close();
       if (assertOrm !== orm) await assertOrm.close();
