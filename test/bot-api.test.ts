@@ -272,8 +272,12 @@ test('GET unknown → 404, malformed ids → 400', async (t) => {
   }
 });
 
-test('text PostgreSQL cannot store is a 400, not a 500', async (t) => {
-  const response = await postUser(main, { telegramId: 4242, firstName: 'Nul\u0000Name' });
-  t.is(response.status, 400);
-  t.is((await response.json()).error.code, 'invalid_text');
+test('text PostgreSQL cannot store (NUL, lone surrogates) is a 400 naming the field, not a 500', async (t) => {
+  for (const firstName of ['Nul\u0000Name', 'Lone\ud800Surrogate', 'Low\udc00First']) {
+    const response = await postUser(main, { telegramId: 4242, firstName });
+    t.is(response.status, 400, firstName);
+    const body = await response.json();
+    t.is(body.error.code, 'validation_failed');
+    t.is(body.error.details[0].path, 'firstName');
+  }
 });

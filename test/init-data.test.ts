@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import test from 'ava';
-import { InitDataError, validateInitData } from '../src/telegram/init-data.ts';
+import { InitDataError, signInitData, validateInitData } from '../src/telegram/init-data.ts';
 import { initDataFor, TEST_BOT_TOKEN } from './helpers/init-data.ts';
+import { startTestSystem } from './helpers/test-system.ts';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
 const nowSeconds = NOW.getTime() / 1000;
@@ -127,4 +128,68 @@ test('a signed payload without a user is rejected', (t) => {
     'no_user',
   );
   t.is(reasonOf(t, telegramSign(baseFields.map(([k, v]) => [k, k === 'user' ? 'not json' : v]))), 'no_user');
+});
+
+/** Signed initData around user JSON exactly as written, for shapes the helpers cannot produce. */
+const withUserJson = (json: string, authDate = nowSeconds) =>
+  signInitData({ auth_date: String(authDate), query_id: 'AAH-raw', user: json }, TEST_BOT_TOKEN);
+
+test('the id is the top-level one, never an `id` nested in another field', (t) => {
+  const raw = withUserJson('{"x":{"id":1000},"id":5005,"first_name":"Nested"}');
+  t.is(validateInitData(raw, options).user.id, '5005');
+  const before = withUserJson('{"id":5005,"x":[{"id":1000}],"first_name":"Nested"}');
+  t.is(validateInitData(before, options).user.id, '5005');
+});
+
+test('ids up to 2^63-1 keep every digit', (t) => {
+  const id = (value: string) =>
+    validateInitData(initDataFor({ id: value }, { authDate: nowSeconds }), options);
+  t.is(id('9007199254740993').user.id, '9007199254740993');
+  t.is(id('9223372036854775807').user.id, '9223372036854775807');
+  t.is(id('1').user.id, '1');
+});
+
+test('an id that is not a plain positive 64-bit integer is refused as bad_user', (t) => {
+  for (const id of ['0', '-5', '1.5', '1e3', '"5"', '9223372036854775808', '123456789012345678901', 'null']) {
+    t.is(reasonOf(t, initDataFor({ id }, { authDate: nowSeconds })), 'bad_user', `id ${id}`);
+  }
+  // A leading zero is not JSON at all, so that user is unreadable rather than bad.
+  t.is(reasonOf(t, initDataFor({ id: '05' }, { authDate: nowSeconds })), 'no_user');
+  t.is(reasonOf(t, withUserJson('{"id":{"id":5}}')), 'bad_user');
+  t.is(reasonOf(t, withUserJson('{"id":[5]}')), 'bad_user');
+});
+
+test('a user that is not a JSON object is refused as bad_user', (t) => {
+  for (const json of ['[{"id":5}]', '5', '"x"', 'null'])
+    t.is(reasonOf(t, withUserJson(json)), 'bad_user', json);
+});
+
+test('text fields come out as well-formed Unicode without NUL', (t) => {
+  const raw = withUserJson('{"id":7,"first_name":"A\\ud83d","last_name":"\\udc00B","username":"u\\u0000v"}');
+  const { user } = validateInitData(raw, options);
+  t.is(user.firstName, 'A\ufffd');
+  t.is(user.lastName, '\ufffdB');
+  t.is(user.username, 'uv');
+  // Cutting at the length limit must not leave half of a surrogate pair behind either.
+  const cut = validateInitData(withUserJson(`{"id":7,"first_name":"${'a'.repeat(255)}😀"}`), options);
+  t.is(cut.user.firstName, `${'a'.repeat(255)}\ufffd`);
+});
+
+test('over HTTP: a nested id answers as the top-level id, an impossible id is 401 not 500', async (t) => {
+  const system = await startTestSystem({ worker: false });
+  t.teardown(() => system.stop());
+  const me = (json: string) =>
+    system.request('/api/me', { auth: `tma ${withUserJson(json, Math.floor(Date.now() / 1000))}` });
+
+  const nested = await me('{"x":{"id":960001},"id":960002,"first_name":"Nested\\ud800"}');
+  t.is(nested.status, 200);
+  t.like(await nested.json(), { telegramId: '960002', firstName: 'Nested\ufffd' });
+
+  for (const id of ['9223372036854775808', '1e3', '"960003"']) {
+    const refused = await me(`{"id":${id},"first_name":"Big"}`);
+    t.is(refused.status, 401, `id ${id}`);
+    t.is((await refused.json()).error.code, 'invalid_init_data', `id ${id}`);
+  }
+  const errors = (await system.metrics.telegramAuthErrors.get()).values;
+  t.is(errors.find((value) => value.labels.reason === 'bad_user')?.value, 3);
 });

@@ -41,7 +41,7 @@ test.serial('/metrics exposes the contract metrics after a client journey', asyn
     'telegram_auth_total{result="success"}',
     'telegram_auth_errors_total{reason="bad_hash"} 1',
     'telegram_auth_seconds_count',
-    'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/plans/:id",status="200"}',
+    'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/plans/:planId",status="200"}',
     'http_request_duration_seconds_count{method="POST",route="/api/surveys",status="202"} 1',
     'personal_plan_generation_seconds_count{provider="offline"} 1',
     'personal_plans_total{status="ready"} 1',

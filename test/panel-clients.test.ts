@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import Koa from 'koa';
+import { Redis } from 'ioredis';
 import type pino from 'pino';
 import type { BillingAdapter } from '../src/billing/billing-adapter.ts';
 import { localBillingAdapter } from '../src/billing/local-billing-adapter.ts';
@@ -11,16 +11,18 @@ import { AuditLog, Outbox, Subscription, TelegramUser } from '../src/db/entities
 import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
 import type { LiveEvent } from '../src/domain/live-events.ts';
 import { metricsRecomputeJob } from '../src/domain/metrics-trigger.ts';
-import { errorMiddleware } from '../src/http/error-middleware.ts';
-import { requestContext } from '../src/http/request-context.ts';
+import { createHttpApp } from '../src/http/app.ts';
 import { panelClientRoutes } from '../src/http/routes/panel-client-routes.ts';
+import { createMetrics } from '../src/observability/metrics.ts';
 import { authHeader } from './helpers/init-data.ts';
 import { seedUsers } from './helpers/seed.ts';
+import { TEST_REDIS_URL } from './helpers/test-database.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
 
 const OWNER = 600001;
 const owner = authHeader({ id: OWNER });
 let system: TestSystem;
+const redises: Redis[] = [];
 let clients: TelegramUser[];
 test.before(async () => {
   system = await startTestSystem({ worker: false, env: { TELEGRAM_ADMINS: String(OWNER) } });
@@ -52,6 +54,7 @@ test.before(async () => {
   await em.flush();
 });
 test.after.always(async () => {
+  for (const redis of redises) redis.disconnect();
   await system?.stop();
 });
 
@@ -63,20 +66,24 @@ async function clientsApp(billing: BillingAdapter) {
   } as pino.DestinationStream);
   const events: LiveEvent[] = [];
   const nudges = { count: 0 };
-  const app = new Koa();
-  app.silent = true;
-  app.use(requestContext(system.orm, logger));
-  app.use(errorMiddleware);
-  app.use(
-    panelClientRoutes({
-      config: system.config,
-      billing,
-      liveEvents: { publish: (_tenant, event) => events.push(event) },
-      onOutboxWritten: () => {
-        nudges.count += 1;
-      },
-    }).routes(),
-  );
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  redises.push(redis);
+  const app = createHttpApp({
+    config: system.config,
+    orm: system.orm,
+    redis,
+    logger,
+    metrics: createMetrics(),
+    bot: undefined,
+    queues: [],
+    billing,
+    routes: panelClientRoutes,
+    liveEvents: { publish: (_tenant, event) => events.push(event) },
+    onOutboxWritten: () => {
+      nudges.count += 1;
+    },
+    isShuttingDown: () => false,
+  });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,11 +1,19 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
+import Koa from 'koa';
+import type pino from 'pino';
 import { WebSocket } from 'ws';
 import { createLogger } from '../src/config/logger.ts';
 import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
 import type { LiveEvent, LiveEventPublisher } from '../src/domain/live-events.ts';
-import { createPanelWebSocketServer, PANEL_WS_PATH } from '../src/http/panel-websocket.ts';
+import { normaliseIp } from '../src/http/bot-api-auth.ts';
+import {
+  clientIp,
+  createPanelWebSocketServer,
+  PANEL_WS_PATH,
+  type PanelWebSocketDeps,
+} from '../src/http/panel-websocket.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { createWebProcess } from '../src/processes/web-process.ts';
 import { authHeader, initDataFor, validAnswers } from './helpers/init-data.ts';
@@ -96,6 +104,8 @@ test('bad first messages and forged credentials close with 4401', async (t) => {
       initData: initDataFor({ id: OWNER }, { token: '1:forged-token-forged-token-x' }),
     }),
     JSON.stringify({ type: 'auth', initData: initDataFor({ id: OWNER }, { authDate: 1_000_000 }) }),
+    // An id past 2^63-1 is refused like forged data, never an internal error.
+    JSON.stringify({ type: 'auth', initData: initDataFor({ id: '9223372036854775808' }) }),
     Buffer.from(auth(OWNER)),
   ];
   const authErrors = async (reason: string) =>
@@ -279,4 +289,96 @@ test.serial('stopping a web process closes its panel sockets with 1001', async (
   t.is(web.panelSocket.connectionCount(), 1);
   await web.stop();
   t.like(await panel.closed, { code: 1001, reason: 'server_shutdown' });
+});
+
+/** A panel socket server of its own, for options the shared system does not set; logs kept in memory. */
+async function ownPanelServer(
+  t: { teardown(fn: () => unknown): void },
+  options: Partial<PanelWebSocketDeps>,
+) {
+  const logs: string[] = [];
+  const logger = createLogger('info', { write: (line: string) => logs.push(line) } as pino.DestinationStream);
+  const panelSocket = createPanelWebSocketServer({
+    config: system.config,
+    orm: system.orm,
+    redisUrl: TEST_REDIS_URL,
+    logger,
+    ...options,
+  });
+  const server = createServer().on('upgrade', (req, socket, head) =>
+    panelSocket.handleUpgrade(req, socket, head),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(async () => {
+    await panelSocket.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, logs };
+}
+
+/** Opens a socket without authenticating: 'open', or the status and Retry-After it was refused with. */
+function connect(baseUrl: string, headers: Record<string, string> = {}) {
+  const ws = new WebSocket(`${baseUrl.replace('http', 'ws')}${PANEL_WS_PATH}`, { headers });
+  ws.on('error', () => {});
+  const outcome = new Promise<'open' | { status?: number; retryAfter?: string }>((resolve) => {
+    ws.once('open', () => resolve('open'));
+    ws.once('unexpected-response', (_req, res) =>
+      resolve({ status: res.statusCode, retryAfter: res.headers['retry-after'] }),
+    );
+  });
+  return { ws, outcome };
+}
+
+test('unauthenticated sockets over the per-IP cap get 429 until a pending one authenticates', async (t) => {
+  const { baseUrl, logs } = await ownPanelServer(t, { maxPendingPerIp: 2, authTimeoutMs: 60_000 });
+  const first = open(baseUrl);
+  const second = connect(baseUrl);
+  await new Promise((resolve) => first.ws.once('open', resolve));
+  t.is(await second.outcome, 'open');
+  t.deepEqual(await connect(baseUrl).outcome, { status: 429, retryAfter: '60' });
+  const capped = logs.map((line) => JSON.parse(line)).filter((line) => line.event === 'panel_ws_pending_cap');
+  t.is(capped.length, 1);
+  t.like(capped[0], { ip: '127.0.0.1' });
+
+  // Authenticated sockets do not count: the slot is free once the first one is ready.
+  first.ws.send(auth(OWNER));
+  await first.next((event) => event.type === 'ready');
+  t.is(await connect(baseUrl).outcome, 'open');
+  t.like(await connect(baseUrl).outcome, { status: 429 });
+  first.ws.close();
+});
+
+test('behind trusted proxies the cap counts the address the last proxy saw, not what the client wrote', async (t) => {
+  const config = { ...system.config, http: { ...system.config.http, trustedProxyHops: 1 } };
+  const { baseUrl, logs } = await ownPanelServer(t, { config, maxPendingPerIp: 1 });
+  t.is(await connect(baseUrl, { 'x-forwarded-for': '203.0.113.7' }).outcome, 'open');
+  // A spoofed entry on the left does not make a new address; another real one does.
+  const spoofed = await connect(baseUrl, { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' }).outcome;
+  t.like(spoofed, { status: 429 });
+  t.is(await connect(baseUrl, { 'x-forwarded-for': '203.0.113.8' }).outcome, 'open');
+  t.true(
+    logs.some((line) => line.includes('"event":"panel_ws_pending_cap"') && line.includes('203.0.113.7')),
+  );
+});
+
+test('clientIp picks the same address as Koa with proxy and maxIpsCount', (t) => {
+  const cases: [number, string | undefined][] = [
+    [0, '198.51.100.1'],
+    [1, undefined],
+    [1, '198.51.100.1'],
+    [1, '198.51.100.1, 203.0.113.7'],
+    [2, '198.51.100.1, 203.0.113.7, 10.0.0.2'],
+    [2, '203.0.113.7'],
+    [3, ' ::ffff:203.0.113.9 ,10.0.0.1'],
+    [1, ''],
+  ];
+  for (const [hops, header] of cases) {
+    const req = {
+      headers: header === undefined ? {} : { 'x-forwarded-for': header },
+      socket: { remoteAddress: '::ffff:127.0.0.1' },
+    } as unknown as IncomingMessage;
+    const koa = new Koa({ proxy: hops > 0, maxIpsCount: hops }).createContext(req, {} as never);
+    t.is(clientIp(req, hops), normaliseIp(koa.ip), `${hops} hops, ${header}`);
+  }
+  t.is(clientIp({ headers: {}, socket: { remoteAddress: '::ffff:10.1.2.3' } } as never, 0), '10.1.2.3');
 });

@@ -84,7 +84,7 @@ test('a rejected secret is logged as a mismatch, never with the secret itself', 
   t.false(lines.includes(SECRET));
 });
 
-test('a body that is not a Telegram update is a 400', async (t) => {
+test('a body that is not a Telegram update is a 400 (415 when not JSON at all)', async (t) => {
   const malformed = await postUpdate('{"update_id": 1,', SECRET);
   t.is(malformed.status, 400);
   t.is((await malformed.json()).error.code, 'malformed_json');
@@ -92,10 +92,11 @@ test('a body that is not a Telegram update is a 400', async (t) => {
   for (const body of ['{}', '{"update_id":"1"}', '[1,2]', '{"update_id":1.5}']) {
     const response = await postUpdate(body, SECRET);
     t.is(response.status, 400, body);
-    t.is((await response.json()).error.code, 'invalid_update', body);
+    t.is((await response.json()).error.code, 'validation_failed', body);
   }
   const text = await postUpdate('update_id=1', SECRET, 'text/plain');
-  t.is(text.status, 400);
+  t.is(text.status, 415);
+  t.is((await text.json()).error.code, 'unsupported_media_type');
 });
 
 test('a valid /start update with the right secret is handled: 200, user registered, greeting sent', async (t) => {

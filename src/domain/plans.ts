@@ -4,7 +4,7 @@ import type { EntityManager } from '../db/orm.ts';
 export interface PlanView {
   id: string;
   status: PersonalPlan['status'];
-  content?: PersonalPlan['content'];
+  content?: NonNullable<PersonalPlan['content']>;
   error?: string;
   createdAt: string;
   readyAt?: string;

@@ -5,13 +5,17 @@ export const ACTIVITY_LEVELS = ['sedentary', 'light', 'moderate', 'high'] as con
 export const EXPERIENCE_LEVELS = ['beginner', 'intermediate', 'advanced'] as const;
 export const EQUIPMENT = ['none', 'dumbbells', 'barbell', 'kettlebell', 'bands', 'gym'] as const;
 
-/** Text a person typed: PostgreSQL cannot store NUL characters, so they are refused up front. */
+/**
+ * Text a person typed. PostgreSQL cannot store NUL characters, and a lone UTF-16 surrogate (valid
+ * in a JSON string, not in Unicode) breaks jsonb, so both are refused up front with a 400.
+ */
 export function freeText(max: number) {
   return z
     .string()
     .trim()
     .max(max)
-    .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
+    .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters')
+    .refine((value) => value.isWellFormed(), 'must be well-formed Unicode (no lone surrogates)');
 }
 
 /** The intake survey, exactly as DESIGN.md fixes it. Unknown keys are refused so typos surface as 400s. */

@@ -13,6 +13,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { createRedisConnection } from '../queue/redis-connection.ts';
 import { InitDataError, validateInitData } from '../telegram/init-data.ts';
 import { startAuthAttempt } from './auth-attempt.ts';
+import { normaliseIp } from './bot-api-auth.ts';
 
 export const PANEL_WS_PATH = '/api/panel/ws';
 const SUBSCRIBE_WAIT_MS = 2_000;
@@ -37,6 +38,8 @@ export interface PanelWebSocketDeps {
   authTimeoutMs?: number;
   /** Ping period; a socket that has not answered the previous ping by the next one is dropped. */
   heartbeatMs?: number;
+  /** Sockets one client address may hold open before authenticating; more are answered 429. */
+  maxPendingPerIp?: number;
 }
 
 export interface PanelWebSocketServer {
@@ -61,6 +64,9 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
   const log = logger.child({ component: 'panel-ws' });
   const authTimeoutMs = deps.authTimeoutMs ?? 10_000;
   const heartbeatMs = deps.heartbeatMs ?? 30_000;
+  const maxPendingPerIp = deps.maxPendingPerIp ?? 20;
+  // Each may wait authTimeoutMs for its credentials: without a cap one address could pile them up.
+  const pendingByIp = new Map<string, number>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
   const byTenant = new Map<string, Set<WebSocket>>();
   const alive = new WeakSet<WebSocket>();
@@ -148,8 +154,18 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
     });
   }
 
-  wss.on('connection', (ws: WebSocket) => {
+  function accept(ws: WebSocket, ip: string): void {
     let state: 'waiting' | 'authenticating' | 'ready' = 'waiting';
+    pendingByIp.set(ip, (pendingByIp.get(ip) ?? 0) + 1);
+    // Held until the socket is really gone, not when we ask it to close: a peer that ignores the
+    // close frame keeps its socket for ws's close timeout, and that must count against its address.
+    const release = () => {
+      ws.off('close', release);
+      const left = (pendingByIp.get(ip) ?? 1) - 1;
+      if (left > 0) pendingByIp.set(ip, left);
+      else pendingByIp.delete(ip);
+    };
+    ws.once('close', release);
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
     // Errors (e.g. a frame over maxPayload) are followed by a close the ws library performs itself.
@@ -181,6 +197,7 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
           if (ws.readyState !== ws.OPEN) return;
           clearTimeout(authTimer);
           state = 'ready';
+          release();
           register(ws, outcome.tenantId);
           userOf.set(ws, outcome.userId);
           // The session is as fresh as its initData: past INITDATA_MAX_AGE_SECONDS it must re-auth.
@@ -200,7 +217,7 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
           if (ws.readyState === ws.OPEN) ws.close(PanelCloseCode.internalError, 'internal_error');
         });
     });
-  });
+  }
 
   const heartbeat = setInterval(() => {
     for (const ws of wss.clients) {
@@ -216,11 +233,18 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
 
   return {
     handleUpgrade(req, socket, head) {
-      if (closing) {
-        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        return;
+      const refuse = (status: string) => {
+        socket.on('error', () => {}).once('finish', () => socket.destroy());
+        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      };
+      if (closing) return refuse('503 Service Unavailable');
+      const ip = clientIp(req, config.http.trustedProxyHops);
+      if ((pendingByIp.get(ip) ?? 0) >= maxPendingPerIp) {
+        log.warn({ event: 'panel_ws_pending_cap', ip }, 'too many unauthenticated panel sockets');
+        // By then every socket pending now has authenticated or timed out.
+        return refuse(`429 Too Many Requests\r\nRetry-After: ${Math.ceil(authTimeoutMs / 1000)}`);
       }
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, ip));
     },
     connectionCount() {
       let count = 0;
@@ -262,6 +286,17 @@ function isPing(data: RawData): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The caller's address, as Koa's ctx.ip gives it with `proxy: true, maxIpsCount: hops`: of the last
+ * `hops` X-Forwarded-For entries (those our own proxies appended) the leftmost; anything further left
+ * was written by the client and proves nothing.
+ */
+export function clientIp(req: IncomingMessage, trustedProxyHops: number): string {
+  const header = req.headers['x-forwarded-for'];
+  const forwarded = trustedProxyHops > 0 && header ? String(header).split(',').slice(-trustedProxyHops) : [];
+  return normaliseIp(forwarded[0]?.trim() || req.socket.remoteAddress || '');
 }
 
 /** True when an HTTP upgrade request targets the panel socket (query string ignored). */

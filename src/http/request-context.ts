@@ -25,7 +25,7 @@ export function requestContext(orm: MikroORM, logger: Logger, metrics?: Metrics)
     } finally {
       const elapsed = performance.now() - started;
       const ms = Math.round(elapsed);
-      // The route template (e.g. /api/plans/:id), never the raw path: labels must stay few.
+      // The route template (e.g. /api/plans/:planId), never the raw path: labels must stay few.
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       metrics?.httpDuration.observe(
         { method: ctx.method, route, status: String(ctx.status) },

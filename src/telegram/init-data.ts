@@ -9,7 +9,8 @@ export type InitDataFailure =
   | 'no_auth_date'
   | 'expired'
   | 'future'
-  | 'no_user';
+  | 'no_user'
+  | 'bad_user';
 
 export class InitDataError extends Error {
   override name = 'InitDataError';
@@ -95,28 +96,53 @@ export function signDataCheckString(botToken: string, checkString: string): stri
   return createHmac('sha256', secretKeyFor(botToken)).update(checkString).digest('hex');
 }
 
+/** Telegram ids are stored in a signed bigint column: anything larger could only be forged or a bug. */
+const MAX_TELEGRAM_ID = 2n ** 63n - 1n;
+/** The exact text of a plain positive integer: no sign, fraction, exponent or leading zero. */
+const PLAIN_ID = /^[1-9][0-9]{0,18}$/;
+
+/**
+ * Lone surrogates (e.g. left by a client that cut an emoji in half) are refused by PostgreSQL jsonb, and
+ * NUL by every text column, so they must not get past the boundary where the profile enters.
+ */
+function cleanText(value: unknown, max: number): string | null {
+  if (typeof value !== 'string') return null;
+  const clean = value.slice(0, max).toWellFormed().replaceAll('\u0000', '');
+  return clean.length > 0 ? clean : null;
+}
+
 function parseUser(json: string): InitDataUser {
+  // JSON.parse rounds ids above 2^53, so the id digits come from the source text the parser saw for
+  // the top-level `id` itself; a regex over the raw JSON would also match an `id` nested deeper.
+  const idSources = new WeakMap<object, string>();
   let user: unknown;
   try {
-    user = JSON.parse(json);
+    user = JSON.parse(
+      json,
+      function (this: object, key: string, value: unknown, context?: { source?: string }) {
+        if (key === 'id' && context?.source !== undefined) idSources.set(this, context.source);
+        return value;
+      },
+    );
   } catch {
     throw new InitDataError('no_user');
   }
-  if (typeof user !== 'object' || user === null) throw new InitDataError('no_user');
+  if (typeof user !== 'object' || user === null || Array.isArray(user)) throw new InitDataError('bad_user');
   const record = user as Record<string, unknown>;
-  // Read the id digits from the raw JSON: JSON.parse has already rounded ids above 2^53.
-  const idMatch = /"id"\s*:\s*(\d{1,20})\s*[,}]/.exec(json);
-  if (!idMatch || typeof record.id !== 'number') throw new InitDataError('no_user');
-  const text = (value: unknown, max: number) =>
-    typeof value === 'string' && value.length > 0 ? value.slice(0, max) : null;
+  if (!Object.hasOwn(record, 'id')) throw new InitDataError('no_user');
+  // The parser gives a source only for primitives, so an object or array id is refused here too.
+  const idSource = idSources.get(record);
+  if (idSource === undefined || !PLAIN_ID.test(idSource) || BigInt(idSource) > MAX_TELEGRAM_ID) {
+    throw new InitDataError('bad_user');
+  }
   return {
-    id: BigInt(idMatch[1]!).toString(),
-    firstName: text(record.first_name, 256) ?? '',
-    lastName: text(record.last_name, 256),
-    username: text(record.username, 64),
-    languageCode: text(record.language_code, 16),
+    id: idSource,
+    firstName: cleanText(record.first_name, 256) ?? '',
+    lastName: cleanText(record.last_name, 256),
+    username: cleanText(record.username, 64),
+    languageCode: cleanText(record.language_code, 16),
     isPremium: record.is_premium === true,
-    photoUrl: text(record.photo_url, 1024),
+    photoUrl: cleanText(record.photo_url, 1024),
   };
 }
 

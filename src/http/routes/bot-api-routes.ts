@@ -1,32 +1,16 @@
-import Router from '@koa/router';
-import type { Redis } from 'ioredis';
-import type { Context } from 'koa';
 import { z } from 'zod';
-import type { BillingAdapter } from '../../billing/billing-adapter.ts';
-import type { Config } from '../../config/env.ts';
 import type { Logger } from '../../config/logger.ts';
 import { TelegramUser } from '../../db/entities/index.ts';
 import type { EntityManager } from '../../db/orm.ts';
 import { lookupSubscriptions, subscriptionView } from '../../domain/clients.ts';
-import { BadRequestError, NotFoundError } from '../../domain/errors.ts';
+import { NotFoundError } from '../../domain/errors.ts';
 import { findLatestPlan, planView } from '../../domain/plans.ts';
+import { freeText } from '../../domain/survey-answers.ts';
 import { registerBotUser } from '../../domain/users.ts';
-import type { Metrics } from '../../observability/metrics.ts';
-import { botApiAuth } from '../bot-api-auth.ts';
-import { parseBody } from '../validation.ts';
-
-/** telegram_user.telegram_id is a signed bigint; a larger id would be a database error, not a 400. */
-const MAX_BIGINT = 9_223_372_036_854_775_807n;
-
-/** Decimal digits naming a storable Telegram id, normalised ("007" and "7" are the same user). */
-const telegramIdString = z
-  .string()
-  .regex(/^\d{1,20}$/, 'must be a positive integer of at most 20 digits')
-  // zod runs refinements even after a failed regex, so BigInt must not see non-digits.
-  .refine((value) => /^\d+$/.test(value) && BigInt(value) > 0n && BigInt(value) <= MAX_BIGINT, {
-    message: 'must be a positive 64-bit Telegram id',
-  })
-  .transform((value) => BigInt(value).toString());
+import { BOT_API } from '../routing/access.ts';
+import { defineRoute } from '../routing/define-route.ts';
+import type { RouteDeps } from '../routing/route-deps.ts';
+import { telegramIdString, userProfileShape } from '../schemas.ts';
 
 /**
  * Ids past 2^53 lose digits in a JSON number before we ever see them, so numbers are accepted
@@ -42,12 +26,12 @@ const telegramIdSchema = z.union([
   telegramIdString,
 ]);
 
-const optionalText = (max: number) => z.string().min(1).max(max).nullish();
+const optionalText = (max: number) => freeText(max).pipe(z.string().min(1)).nullish();
 
 const botUserBodySchema = z
   .object({
     telegramId: telegramIdSchema,
-    firstName: z.string().min(1).max(256),
+    firstName: freeText(256).pipe(z.string().min(1)),
     lastName: optionalText(256),
     // Telegram allows 5–32 characters; collectible (Fragment) usernames may be 4.
     username: z
@@ -56,13 +40,19 @@ const botUserBodySchema = z
       .nullish(),
     languageCode: optionalText(16),
   })
-  .strict();
+  .strict()
+  .meta({ examples: [{ telegramId: '279058397', firstName: 'Anna', username: 'anna', languageCode: 'en' }] });
 
-async function userView(ctx: Context, billing: BillingAdapter, user: TelegramUser) {
-  const em: EntityManager = ctx.state.em;
+const botUserSchema = z.object({ ...userProfileShape, reachable: z.boolean() });
+
+async function userView(
+  request: { em: EntityManager; log: Logger; tenantId: string },
+  deps: RouteDeps,
+  user: TelegramUser,
+) {
   const [latest, subscriptions] = await Promise.all([
-    findLatestPlan(em, user.id),
-    lookupSubscriptions({ billing, log: ctx.state.log, tenantId: ctx.state.tenantId }, [user.id]),
+    findLatestPlan(request.em, user.id),
+    lookupSubscriptions({ billing: deps.billing, log: request.log, tenantId: request.tenantId }, [user.id]),
   ]);
   return {
     telegramId: user.telegramId,
@@ -78,44 +68,59 @@ async function userView(ctx: Context, billing: BillingAdapter, user: TelegramUse
   };
 }
 
-export interface BotApiRouteDeps {
-  config: Config;
-  metrics: Metrics;
-  redis: Redis;
-  logger: Logger;
-  billing: BillingAdapter;
-}
+const tags = ['Bot API'];
 
-/** Server-to-server API for the bot process (see docs/bot-api.md). */
-export function botApiRoutes(deps: BotApiRouteDeps): Router {
-  const router = new Router({ prefix: '/api/bot' });
-  router.use(botApiAuth(deps));
+/** Server-to-server API for the bot process (docs/bot-api.md). */
+export const botApiRoutes = [
+  defineRoute({
+    name: 'upsertBotUser',
+    method: 'POST',
+    path: '/api/bot/users',
+    summary: "Create or update a user on /start (same service as the bot's own /start)",
+    tags,
+    access: BOT_API,
+    body: botUserBodySchema,
+    responses: {
+      200: { description: 'Updated', schema: botUserSchema },
+      201: { description: 'Created', schema: botUserSchema },
+    },
+    async handler(request, deps) {
+      const { body, em, tenantId, log, ip } = request;
+      const { user, created } = await registerBotUser(em, tenantId, {
+        telegramId: body.telegramId,
+        firstName: body.firstName,
+        lastName: body.lastName ?? null,
+        username: body.username ?? null,
+        languageCode: body.languageCode ?? null,
+      });
+      // A write by a machine caller: the trail says who (source IP) touched which user, never the names.
+      log.info(
+        { event: 'bot_api_user_upserted', ip, telegramId: user.telegramId, userId: user.id, created },
+        'bot API upserted a user',
+      );
+      return { status: created ? 201 : 200, body: await userView(request, deps, user) };
+    },
+  }),
 
-  // Same domain service as the bot's own /start handler, so both paths behave identically.
-  router.post('/users', async (ctx: Context) => {
-    const body = parseBody(ctx, botUserBodySchema);
-    const em: EntityManager = ctx.state.em;
-    const { user, created } = await registerBotUser(em, ctx.state.tenantId, {
-      telegramId: body.telegramId,
-      firstName: body.firstName,
-      lastName: body.lastName ?? null,
-      username: body.username ?? null,
-      languageCode: body.languageCode ?? null,
-    });
-    ctx.status = created ? 201 : 200;
-    ctx.body = await userView(ctx, deps.billing, user);
-  });
-
-  router.get('/users/:telegramId', async (ctx: Context) => {
-    const parsed = telegramIdString.safeParse(ctx.params.telegramId);
-    if (!parsed.success) {
-      throw new BadRequestError('invalid_telegram_id', 'telegramId must be a positive 64-bit integer.');
-    }
-    const em: EntityManager = ctx.state.em;
-    const user = await em.findOne(TelegramUser, { tenantId: ctx.state.tenantId, telegramId: parsed.data });
-    if (!user) throw new NotFoundError('user_not_found', 'No user with this Telegram id.');
-    ctx.body = await userView(ctx, deps.billing, user);
-  });
-
-  return router;
-}
+  defineRoute({
+    name: 'getBotUser',
+    method: 'GET',
+    path: '/api/bot/users/:telegramId',
+    summary: 'A user by Telegram id: client status, latest plan, subscription, reachability',
+    tags,
+    access: BOT_API,
+    params: z.object({ telegramId: telegramIdString }),
+    responses: {
+      200: { description: 'The user', schema: botUserSchema },
+      404: { description: 'No user with this Telegram id' },
+    },
+    async handler(request, deps) {
+      const user = await request.em.findOne(TelegramUser, {
+        tenantId: request.tenantId,
+        telegramId: request.params.telegramId,
+      });
+      if (!user) throw new NotFoundError('user_not_found', 'No user with this Telegram id.');
+      return { status: 200, body: await userView(request, deps, user) };
+    },
+  }),
+];

@@ -1,144 +1,200 @@
-import Router from '@koa/router';
-import type { Redis } from 'ioredis';
-import type { Context } from 'koa';
 import { z } from 'zod';
-import type { BillingAdapter } from '../../billing/billing-adapter.ts';
-import type { Config } from '../../config/env.ts';
-import type { TelegramUser } from '../../db/entities/index.ts';
-import { lookupSubscriptions, type SubscriptionView, subscriptionView } from '../../domain/clients.ts';
-import { BadRequestError, NotFoundError, TooManyRequestsError } from '../../domain/errors.ts';
-import type { LiveEventPublisher } from '../../domain/live-events.ts';
+import { TEST_RESULT_KINDS } from '../../db/entities/test-result.entity.ts';
+import { lookupSubscriptions, subscriptionView } from '../../domain/clients.ts';
+import { NotFoundError, TooManyRequestsError } from '../../domain/errors.ts';
 import { findLatestPlan, findOwnPlan, planView } from '../../domain/plans.ts';
 import { surveyAnswersSchema } from '../../domain/survey-answers.ts';
 import { submitSurvey } from '../../domain/surveys.ts';
 import { recordTestResult, testResultBodySchema } from '../../domain/test-results.ts';
-import { createSharedRateLimiter } from '../shared-rate-limiter.ts';
-import { tmaAuth } from '../tma-auth.ts';
-import { parseBody } from '../validation.ts';
-
-const surveyBodySchema = z.object({ answers: surveyAnswersSchema }).strict();
-const uuidSchema = z.uuid();
-
-function meView(
-  user: TelegramUser,
-  latest: Awaited<ReturnType<typeof findLatestPlan>>,
-  subscription: SubscriptionView,
-) {
-  return {
-    telegramId: user.telegramId,
-    firstName: user.firstName,
-    lastName: user.lastName,
-    username: user.username,
-    languageCode: user.languageCode,
-    role: user.role,
-    isClient: user.isClient,
-    subscription,
-    latestPlan: latest ? planView(latest, false) : null,
-  };
-}
-
-export interface MiniAppRouteDeps {
-  config: Config;
-  /** Called after a commit that wrote outbox rows, so the relay publishes without waiting a poll. */
-  onOutboxWritten(): void;
-  liveEvents: LiveEventPublisher;
-  /** For the per-user rate limit of test results, shared by every web instance. */
-  redis: Redis;
-  billing: BillingAdapter;
-}
+import { MINI_APP } from '../routing/access.ts';
+import { defineRoute } from '../routing/define-route.ts';
+import { errorSchema, planSchema, userProfileShape, uuid } from '../schemas.ts';
 
 /** DESIGN.md: 100 test/check-in results per hour per user. */
-const TEST_RESULTS_PER_HOUR = 100;
+export const TEST_RESULTS_PER_HOUR = 100;
 
-export function miniAppRoutes(deps: MiniAppRouteDeps): Router {
-  const router = new Router({ prefix: '/api' });
-  const testResultLimiter = createSharedRateLimiter({
-    redis: deps.redis,
-    keyPrefix: `${deps.config.redis.queuePrefix}:test-results`,
-    points: TEST_RESULTS_PER_HOUR,
-    durationSeconds: 3600,
-  });
-  router.use(tmaAuth(deps.config));
+const tags = ['Mini App'];
 
-  router.get('/me', async (ctx: Context) => {
-    const user: TelegramUser = ctx.state.user;
-    const [latest, subscriptions] = await Promise.all([
-      findLatestPlan(ctx.state.em, user.id),
-      lookupSubscriptions({ billing: deps.billing, log: ctx.state.log, tenantId: ctx.state.tenantId }, [
-        user.id,
-      ]),
-    ]);
-    ctx.body = meView(user, latest, subscriptionView(subscriptions, user.id));
-  });
+export const miniAppRoutes = [
+  defineRoute({
+    name: 'getMe',
+    method: 'GET',
+    path: '/api/me',
+    summary: 'The caller: profile, role, client status, subscription and latest plan',
+    tags,
+    access: MINI_APP,
+    responses: { 200: { description: 'The caller', schema: z.object(userProfileShape) } },
+    async handler({ user, em, tenantId, log }, deps) {
+      const [latest, subscriptions] = await Promise.all([
+        findLatestPlan(em, user.id),
+        lookupSubscriptions({ billing: deps.billing, log, tenantId }, [user.id]),
+      ]);
+      return {
+        status: 200,
+        body: {
+          telegramId: user.telegramId,
+          firstName: user.firstName,
+          lastName: user.lastName ?? null,
+          username: user.username ?? null,
+          languageCode: user.languageCode ?? null,
+          role: user.role ?? null,
+          isClient: user.isClient ?? false,
+          subscription: subscriptionView(subscriptions, user.id),
+          latestPlan: latest ? planView(latest, false) : null,
+        },
+      };
+    },
+  }),
 
-  router.post('/surveys', async (ctx: Context) => {
-    const { answers } = parseBody(ctx, surveyBodySchema);
-    const user: TelegramUser = ctx.state.user;
-    const now = new Date();
-    const result = await submitSurvey(ctx.state.em, {
-      tenantId: ctx.state.tenantId,
-      userId: user.id,
-      answers,
-      plansPerDay: deps.config.plans.perUserPerDay,
-      now,
-    });
-    deps.onOutboxWritten();
-    // After the commit: the panel must never hear of an application that was rolled back.
-    deps.liveEvents.publish(ctx.state.tenantId, {
-      type: 'application.created',
-      applicationId: result.applicationId,
-      userId: user.id,
-      telegramId: user.telegramId,
-      createdAt: now.toISOString(),
-    });
-    ctx.status = 202;
-    ctx.set('Location', `/api/plans/${result.planId}`);
-    ctx.body = {
-      surveyId: result.surveyId,
-      applicationId: result.applicationId,
-      plan: { id: result.planId, status: 'queued' },
-    };
-  });
+  defineRoute({
+    name: 'submitSurvey',
+    method: 'POST',
+    path: '/api/surveys',
+    summary: 'Submit the intake survey; a personal plan is generated in the background',
+    tags,
+    access: MINI_APP,
+    body: z
+      .object({ answers: surveyAnswersSchema })
+      .strict()
+      .meta({
+        examples: [
+          {
+            answers: {
+              goal: 'build_muscle',
+              sex: 'female',
+              age: 30,
+              heightCm: 168,
+              weightKg: 60,
+              activityLevel: 'moderate',
+              experience: 'beginner',
+              daysPerWeek: 3,
+              sessionMinutes: 45,
+              equipment: ['dumbbells'],
+            },
+          },
+        ],
+      }),
+    responses: {
+      202: {
+        description: 'Accepted; poll the plan at the Location header',
+        schema: z.object({
+          surveyId: z.uuid(),
+          applicationId: z.uuid(),
+          plan: z.object({ id: z.uuid(), status: z.literal('queued') }),
+        }),
+      },
+      429: { description: 'Daily plan quota used up (PLANS_PER_USER_PER_DAY)', schema: errorSchema },
+    },
+    async handler({ body, user, em, tenantId }, deps) {
+      const now = new Date();
+      const result = await submitSurvey(em, {
+        tenantId,
+        userId: user.id,
+        answers: body.answers,
+        plansPerDay: deps.config.plans.perUserPerDay,
+        now,
+      });
+      deps.onOutboxWritten();
+      // After the commit: the panel must never hear of an application that was rolled back.
+      deps.liveEvents.publish(tenantId, {
+        type: 'application.created',
+        applicationId: result.applicationId,
+        userId: user.id,
+        telegramId: user.telegramId,
+        createdAt: now.toISOString(),
+      });
+      return {
+        status: 202,
+        headers: { Location: `/api/plans/${result.planId}` },
+        body: {
+          surveyId: result.surveyId,
+          applicationId: result.applicationId,
+          plan: { id: result.planId, status: 'queued' as const },
+        },
+      };
+    },
+  }),
 
-  router.post('/test-results', async (ctx: Context) => {
-    const body = parseBody(ctx, testResultBodySchema);
-    const limit = await testResultLimiter.consume(ctx.state.user.id);
-    if (!limit.allowed) {
-      throw new TooManyRequestsError(
-        'test_results_rate_limited',
-        `You can record ${TEST_RESULTS_PER_HOUR} results per hour; try again later.`,
-        limit.retryAfterMs / 1000,
-      );
-    }
-    const result = await recordTestResult(ctx.state.em, {
-      tenantId: ctx.state.tenantId,
-      userId: ctx.state.user.id,
-      body,
-    });
-    ctx.status = 201;
-    ctx.body = {
-      id: result.id,
-      kind: result.kind,
-      recordedAt: result.recordedAt.toISOString(),
-      results: result.results,
-      notes: result.notes ?? null,
-    };
-  });
+  defineRoute({
+    name: 'recordTestResult',
+    method: 'POST',
+    path: '/api/test-results',
+    summary: 'Record a fitness test or check-in (100 per hour per user)',
+    tags,
+    access: MINI_APP,
+    body: testResultBodySchema.meta({
+      examples: [{ kind: 'check_in', results: { weightKg: 71.5, energy: 7 }, notes: 'Felt strong' }],
+    }),
+    responses: {
+      201: {
+        description: 'Recorded',
+        schema: z.object({
+          id: z.uuid(),
+          kind: z.enum(TEST_RESULT_KINDS),
+          recordedAt: z.string(),
+          results: z.record(z.string(), z.number()),
+          notes: z.string().nullable(),
+        }),
+      },
+      429: { description: 'Over 100 results this hour', schema: errorSchema },
+    },
+    async handler({ body, user, em, tenantId }, deps) {
+      const limit = await deps.testResultLimiter.consume(user.id);
+      if (!limit.allowed) {
+        throw new TooManyRequestsError(
+          'test_results_rate_limited',
+          `You can record ${TEST_RESULTS_PER_HOUR} results per hour; try again later.`,
+          limit.retryAfterMs / 1000,
+        );
+      }
+      const result = await recordTestResult(em, { tenantId, userId: user.id, body });
+      return {
+        status: 201,
+        body: {
+          id: result.id,
+          kind: result.kind,
+          recordedAt: result.recordedAt.toISOString(),
+          results: result.results,
+          notes: result.notes ?? null,
+        },
+      };
+    },
+  }),
 
-  router.get('/plans/latest', async (ctx: Context) => {
-    const plan = await findLatestPlan(ctx.state.em, ctx.state.user.id);
-    if (!plan) throw new NotFoundError('plan_not_found', 'You have no plan yet.');
-    ctx.body = planView(plan);
-  });
+  defineRoute({
+    name: 'getLatestPlan',
+    method: 'GET',
+    path: '/api/plans/latest',
+    summary: "The caller's newest plan",
+    tags,
+    access: MINI_APP,
+    responses: {
+      200: { description: 'The plan', schema: planSchema },
+      404: { description: 'No plan yet', schema: errorSchema },
+    },
+    async handler({ user, em }) {
+      const plan = await findLatestPlan(em, user.id);
+      if (!plan) throw new NotFoundError('plan_not_found', 'You have no plan yet.');
+      return { status: 200, body: planView(plan) };
+    },
+  }),
 
-  router.get('/plans/:id', async (ctx: Context) => {
-    const id = ctx.params.id;
-    if (!uuidSchema.safeParse(id).success)
-      throw new BadRequestError('invalid_plan_id', 'Plan id must be a UUID.');
-    const plan = await findOwnPlan(ctx.state.em, ctx.state.user.id, id!);
-    if (!plan) throw new NotFoundError('plan_not_found', 'No such plan.');
-    ctx.body = planView(plan);
-  });
-
-  return router;
-}
+  defineRoute({
+    name: 'getPlan',
+    method: 'GET',
+    path: '/api/plans/:planId',
+    summary: "One of the caller's plans (another user's plan is 404)",
+    tags,
+    access: MINI_APP,
+    params: z.object({ planId: uuid }),
+    responses: {
+      200: { description: 'The plan', schema: planSchema },
+      404: { description: 'No such plan of the caller', schema: errorSchema },
+    },
+    async handler({ params, user, em }) {
+      const plan = await findOwnPlan(em, user.id, params.planId);
+      if (!plan) throw new NotFoundError('plan_not_found', 'No such plan.');
+      return { status: 200, body: planView(plan) };
+    },
+  }),
+];

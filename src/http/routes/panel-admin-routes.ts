@@ -1,69 +1,129 @@
-import Router from '@koa/router';
-import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Config } from '../../config/env.ts';
 import { ADMIN_ROLES } from '../../db/entities/telegram-user.entity.ts';
 import { findAdmin, listAdmins, setAdminRole } from '../../domain/admins.ts';
-import { BadRequestError, NotFoundError } from '../../domain/errors.ts';
-import type { LiveEventPublisher } from '../../domain/live-events.ts';
-import { requirePermission } from '../require-permission.ts';
-import { tmaAuth } from '../tma-auth.ts';
-import { parseBody } from '../validation.ts';
+import { NotFoundError } from '../../domain/errors.ts';
+import { panel } from '../routing/access.ts';
+import { defineRoute } from '../routing/define-route.ts';
+import { telegramIdString } from '../schemas.ts';
 
-const roleBodySchema = z.object({ role: z.enum(ADMIN_ROLES) }).strict();
-const MAX_BIGINT = 2n ** 63n - 1n;
+const adminSchema = z.object({
+  telegramId: z.string(),
+  firstName: z.string(),
+  lastName: z.string().nullable(),
+  username: z.string().nullable(),
+  role: z.enum(ADMIN_ROLES),
+  configured: z
+    .boolean()
+    .meta({ description: 'Set in TELEGRAM_ADMINS: an owner whatever the database says' }),
+});
 
-/** `:telegramId` as a decimal string that fits PostgreSQL's bigint, or 400. */
-export function telegramIdParam(ctx: Context): string {
-  const value = ctx.params.telegramId ?? '';
-  if (!/^[1-9]\d{0,18}$/.test(value) || BigInt(value) > MAX_BIGINT) {
-    throw new BadRequestError('invalid_telegram_id', 'Telegram id must be a positive integer.');
-  }
-  return value;
-}
+const tags = ['Panel: admins'];
+const access = panel('manage_admins');
+const params = z.object({ telegramId: telegramIdString });
 
-export function panelAdminRoutes(deps: { config: Config; liveEvents: LiveEventPublisher }): Router {
-  const router = new Router({ prefix: '/api/panel/admins' });
-  const configuredOwners = deps.config.telegram.admins;
-  router.use(tmaAuth(deps.config), requirePermission('manage_admins', configuredOwners));
+export const panelAdminRoutes = [
+  defineRoute({
+    name: 'listAdmins',
+    method: 'GET',
+    path: '/api/panel/admins',
+    summary: 'Everyone with a panel role',
+    tags,
+    access,
+    responses: { 200: { description: 'The admins', schema: z.object({ items: z.array(adminSchema) }) } },
+    async handler({ em }, deps) {
+      return { status: 200, body: { items: await listAdmins(em, deps.config.telegram.admins) } };
+    },
+  }),
 
-  router.get('/', async (ctx: Context) => {
-    ctx.body = { items: await listAdmins(ctx.state.em, configuredOwners) };
-  });
+  defineRoute({
+    name: 'getAdmin',
+    method: 'GET',
+    path: '/api/panel/admins/:telegramId',
+    summary: 'One admin',
+    tags,
+    access,
+    params,
+    responses: {
+      200: { description: 'The admin', schema: adminSchema },
+      404: { description: 'This Telegram id has no panel role' },
+    },
+    async handler({ params, em }, deps) {
+      const admin = await findAdmin(em, params.telegramId, deps.config.telegram.admins);
+      if (!admin) throw new NotFoundError('admin_not_found', 'This Telegram id has no panel role.');
+      return { status: 200, body: admin };
+    },
+  }),
 
-  router.get('/:telegramId', async (ctx: Context) => {
-    const admin = await findAdmin(ctx.state.em, telegramIdParam(ctx), configuredOwners);
-    if (!admin) throw new NotFoundError('admin_not_found', 'This Telegram id has no panel role.');
-    ctx.body = admin;
-  });
+  defineRoute({
+    name: 'setAdminRole',
+    method: 'PUT',
+    path: '/api/panel/admins/:telegramId',
+    summary: 'Grant or change a role, also for an id that has not opened the Mini App yet (audited)',
+    tags,
+    access,
+    params,
+    body: z
+      .object({ role: z.enum(ADMIN_ROLES) })
+      .strict()
+      .meta({ examples: [{ role: 'support' }] }),
+    responses: {
+      200: {
+        description: 'The role now',
+        schema: z.object({
+          telegramId: z.string(),
+          role: z.enum(ADMIN_ROLES),
+          previousRole: z.enum(ADMIN_ROLES).nullable(),
+          changed: z.boolean(),
+        }),
+      },
+      409: { description: 'Would leave the panel without an owner, or the id is in TELEGRAM_ADMINS' },
+    },
+    async handler({ params, body, em, tenantId, user }, deps) {
+      const change = await setAdminRole(em, {
+        tenantId,
+        actorId: user.id,
+        telegramId: params.telegramId,
+        role: body.role,
+        configuredOwners: deps.config.telegram.admins,
+      });
+      if (change.changed)
+        deps.liveEvents.publish(tenantId, { type: 'access.changed', userId: change.user.id });
+      return {
+        status: 200,
+        body: {
+          telegramId: params.telegramId,
+          role: change.to ?? body.role,
+          previousRole: change.from,
+          changed: change.changed,
+        },
+      };
+    },
+  }),
 
-  router.put('/:telegramId', async (ctx: Context) => {
-    const telegramId = telegramIdParam(ctx);
-    const { role } = parseBody(ctx, roleBodySchema);
-    const change = await setAdminRole(ctx.state.em, {
-      tenantId: ctx.state.tenantId,
-      actorId: ctx.state.user.id,
-      telegramId,
-      role,
-      configuredOwners,
-    });
-    if (change.changed)
-      deps.liveEvents.publish(ctx.state.tenantId, { type: 'access.changed', userId: change.user.id });
-    ctx.body = { telegramId, role: change.to, previousRole: change.from, changed: change.changed };
-  });
-
-  router.delete('/:telegramId', async (ctx: Context) => {
-    const change = await setAdminRole(ctx.state.em, {
-      tenantId: ctx.state.tenantId,
-      actorId: ctx.state.user.id,
-      telegramId: telegramIdParam(ctx),
-      role: null,
-      configuredOwners,
-    });
-    if (change.changed)
-      deps.liveEvents.publish(ctx.state.tenantId, { type: 'access.changed', userId: change.user.id });
-    ctx.status = 204;
-  });
-
-  return router;
-}
+  defineRoute({
+    name: 'revokeAdmin',
+    method: 'DELETE',
+    path: '/api/panel/admins/:telegramId',
+    summary: 'Revoke a panel role (audited)',
+    tags,
+    access,
+    params,
+    responses: {
+      204: { description: 'Revoked' },
+      404: { description: 'This Telegram id has no role' },
+      409: { description: 'Would leave the panel without an owner, or the id is in TELEGRAM_ADMINS' },
+    },
+    async handler({ params, em, tenantId, user }, deps) {
+      const change = await setAdminRole(em, {
+        tenantId,
+        actorId: user.id,
+        telegramId: params.telegramId,
+        role: null,
+        configuredOwners: deps.config.telegram.admins,
+      });
+      if (change.changed)
+        deps.liveEvents.publish(tenantId, { type: 'access.changed', userId: change.user.id });
+      return { status: 204, body: undefined };
+    },
+  }),
+];

@@ -1,71 +1,102 @@
-import Router from '@koa/router';
-import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Config } from '../../config/env.ts';
 import { APPLICATION_STATUSES } from '../../db/entities/application.entity.ts';
 import { decideApplication, listApplications } from '../../domain/applications.ts';
-import { BadRequestError } from '../../domain/errors.ts';
-import type { LiveEventPublisher } from '../../domain/live-events.ts';
-import { pageBody, pageQuery, singleQueryValue } from '../cursor.ts';
-import { requirePermission } from '../require-permission.ts';
-import { tmaAuth } from '../tma-auth.ts';
+import { pageBody, pageQueryShape, pageSchema } from '../cursor.ts';
+import { panel } from '../routing/access.ts';
+import { defineRoute } from '../routing/define-route.ts';
+import { uuid } from '../schemas.ts';
 
-const statusSchema = z.enum(APPLICATION_STATUSES);
+const applicationSchema = z.object({
+  id: z.uuid(),
+  status: z.enum(APPLICATION_STATUSES),
+  createdAt: z.string(),
+  decidedAt: z.string().nullable(),
+  user: z
+    .object({
+      telegramId: z.string(),
+      firstName: z.string(),
+      lastName: z.string().nullable(),
+      username: z.string().nullable(),
+    })
+    .nullable(),
+  survey: z.object({ goal: z.string(), experience: z.string(), daysPerWeek: z.number() }).nullable(),
+  plan: z.object({ id: z.uuid(), status: z.string() }).nullable(),
+});
 
-export interface PanelApplicationRouteDeps {
-  config: Config;
-  onOutboxWritten(): void;
-  liveEvents: LiveEventPublisher;
-}
+const decisionSchema = z.object({
+  id: z.uuid(),
+  status: z.enum(APPLICATION_STATUSES),
+  decidedAt: z.string().nullable(),
+  user: z.object({ telegramId: z.string(), isClient: z.boolean() }),
+});
 
-export function panelApplicationRoutes(deps: PanelApplicationRouteDeps): Router {
-  const router = new Router({ prefix: '/api/panel/applications' });
-  const owners = deps.config.telegram.admins;
-  router.use(tmaAuth(deps.config));
+const tags = ['Panel: applications'];
 
-  router.get('/', requirePermission('view_applications', owners), async (ctx: Context) => {
-    const { limit, after } = pageQuery(ctx);
-    const rawStatus = singleQueryValue(ctx, 'status');
-    const status = rawStatus === undefined ? undefined : statusSchema.safeParse(rawStatus);
-    if (status && !status.success) {
-      throw new BadRequestError(
-        'invalid_status',
-        `status must be one of ${APPLICATION_STATUSES.join(', ')}.`,
-      );
-    }
-    const page = await listApplications(ctx.state.em, { limit, after, status: status?.data });
-    ctx.body = pageBody(page.items, page.next);
-  });
-
-  const decide = (decision: 'accept' | 'reject') => async (ctx: Context) => {
-    const id = ctx.params.id!;
-    if (!z.uuid().safeParse(id).success) {
-      throw new BadRequestError('invalid_application_id', 'Application id must be a UUID.');
-    }
-    const { application, user } = await decideApplication(ctx.state.em, {
-      tenantId: ctx.state.tenantId,
-      actorId: ctx.state.user.id,
-      applicationId: id,
-      decision,
-      miniAppUrl: deps.config.telegram.miniAppUrl,
-    });
-    deps.onOutboxWritten();
-    if (decision === 'accept') {
-      deps.liveEvents.publish(ctx.state.tenantId, {
-        type: 'client.added',
-        userId: user.id,
-        telegramId: user.telegramId,
+function decisionRoute(decision: 'accept' | 'reject') {
+  return defineRoute({
+    name: `${decision}Application`,
+    method: 'POST',
+    path: `/api/panel/applications/:applicationId/${decision}`,
+    summary:
+      decision === 'accept'
+        ? 'Accept: the applicant becomes a client and is notified (audited)'
+        : 'Reject the application (audited)',
+    tags,
+    access: panel('manage_clients'),
+    params: z.object({ applicationId: uuid }),
+    responses: {
+      200: { description: 'Decided', schema: decisionSchema },
+      404: { description: 'No such application' },
+      409: { description: 'Already decided' },
+    },
+    async handler({ params, em, tenantId, user: actor }, deps) {
+      const { application, user } = await decideApplication(em, {
+        tenantId,
+        actorId: actor.id,
+        applicationId: params.applicationId,
+        decision,
+        miniAppUrl: deps.config.telegram.miniAppUrl,
       });
-    }
-    ctx.body = {
-      id: application.id,
-      status: application.status,
-      decidedAt: application.decidedAt?.toISOString() ?? null,
-      user: { telegramId: user.telegramId, isClient: user.isClient },
-    };
-  };
-  router.post('/:id/accept', requirePermission('manage_clients', owners), decide('accept'));
-  router.post('/:id/reject', requirePermission('manage_clients', owners), decide('reject'));
-
-  return router;
+      deps.onOutboxWritten();
+      if (decision === 'accept') {
+        deps.liveEvents.publish(tenantId, {
+          type: 'client.added',
+          userId: user.id,
+          telegramId: user.telegramId,
+        });
+      }
+      return {
+        status: 200,
+        body: {
+          id: application.id,
+          status: application.status,
+          decidedAt: application.decidedAt?.toISOString() ?? null,
+          user: { telegramId: user.telegramId, isClient: user.isClient ?? false },
+        },
+      };
+    },
+  });
 }
+
+export const panelApplicationRoutes = [
+  defineRoute({
+    name: 'listApplications',
+    method: 'GET',
+    path: '/api/panel/applications',
+    summary: 'Applications, newest first, optionally one status (keyset paged)',
+    tags,
+    access: panel('view_applications'),
+    query: z.object({ ...pageQueryShape, status: z.enum(APPLICATION_STATUSES).optional() }),
+    responses: { 200: { description: 'One page', schema: pageSchema(applicationSchema) } },
+    async handler({ query, em }) {
+      const page = await listApplications(em, {
+        limit: query.limit,
+        after: query.cursor,
+        status: query.status,
+      });
+      return { status: 200, body: pageBody(page.items, page.next) };
+    },
+  }),
+  decisionRoute('accept'),
+  decisionRoute('reject'),
+];

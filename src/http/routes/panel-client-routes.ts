@@ -1,48 +1,85 @@
-import Router from '@koa/router';
-import type { Context } from 'koa';
-import type { BillingAdapter } from '../../billing/billing-adapter.ts';
-import type { Config } from '../../config/env.ts';
+import { z } from 'zod';
+import { listAuditLog } from '../../domain/audit-log.ts';
 import { listClients, removeClient } from '../../domain/clients.ts';
-import type { LiveEventPublisher } from '../../domain/live-events.ts';
-import { pageBody, pageQuery } from '../cursor.ts';
-import { requirePermission } from '../require-permission.ts';
-import { tmaAuth } from '../tma-auth.ts';
-import { telegramIdParam } from './panel-admin-routes.ts';
+import { pageBody, pageQuerySchema, pageSchema } from '../cursor.ts';
+import { panel } from '../routing/access.ts';
+import { defineRoute } from '../routing/define-route.ts';
+import { subscriptionSchema, telegramIdString } from '../schemas.ts';
 
-export interface PanelClientRouteDeps {
-  config: Config;
-  billing: BillingAdapter;
-  liveEvents: LiveEventPublisher;
-  onOutboxWritten(): void;
-}
+const clientSchema = z.object({
+  telegramId: z.string(),
+  firstName: z.string(),
+  lastName: z.string().nullable(),
+  username: z.string().nullable(),
+  languageCode: z.string().nullable(),
+  reachable: z.boolean(),
+  createdAt: z.string(),
+  subscription: subscriptionSchema,
+});
 
-export function panelClientRoutes(deps: PanelClientRouteDeps): Router {
-  const router = new Router({ prefix: '/api/panel/clients' });
-  router.use(tmaAuth(deps.config), requirePermission('manage_clients', deps.config.telegram.admins));
+const auditEntrySchema = z.object({
+  id: z.uuid(),
+  action: z.string(),
+  actor: z.object({ telegramId: z.string(), firstName: z.string() }).nullable(),
+  targetType: z.string(),
+  targetId: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: z.string(),
+});
 
-  router.get('/', async (ctx: Context) => {
-    const page = await listClients(
-      ctx.state.em,
-      { billing: deps.billing, log: ctx.state.log, tenantId: ctx.state.tenantId },
-      pageQuery(ctx),
-    );
-    ctx.body = pageBody(page.items, page.next);
-  });
+export const panelClientRoutes = [
+  defineRoute({
+    name: 'listClients',
+    method: 'GET',
+    path: '/api/panel/clients',
+    summary: 'Clients with their subscription, newest first (one batched billing call per page)',
+    tags: ['Panel: clients'],
+    access: panel('manage_clients'),
+    query: pageQuerySchema,
+    responses: { 200: { description: 'One page', schema: pageSchema(clientSchema) } },
+    async handler({ query, em, log, tenantId }, deps) {
+      const page = await listClients(
+        em,
+        { billing: deps.billing, log, tenantId },
+        { limit: query.limit, after: query.cursor },
+      );
+      return { status: 200, body: pageBody(page.items, page.next) };
+    },
+  }),
 
-  router.delete('/:telegramId', async (ctx: Context) => {
-    const user = await removeClient(ctx.state.em, {
-      tenantId: ctx.state.tenantId,
-      actorId: ctx.state.user.id,
-      telegramId: telegramIdParam(ctx),
-    });
-    deps.onOutboxWritten();
-    deps.liveEvents.publish(ctx.state.tenantId, {
-      type: 'client.removed',
-      userId: user.id,
-      telegramId: user.telegramId,
-    });
-    ctx.status = 204;
-  });
+  defineRoute({
+    name: 'removeClient',
+    method: 'DELETE',
+    path: '/api/panel/clients/:telegramId',
+    summary: 'Remove a client (audited)',
+    tags: ['Panel: clients'],
+    access: panel('manage_clients'),
+    params: z.object({ telegramId: telegramIdString }),
+    responses: { 204: { description: 'Removed' }, 404: { description: 'Not a client' } },
+    async handler({ params, em, tenantId, user: actor }, deps) {
+      const user = await removeClient(em, { tenantId, actorId: actor.id, telegramId: params.telegramId });
+      deps.onOutboxWritten();
+      deps.liveEvents.publish(tenantId, {
+        type: 'client.removed',
+        userId: user.id,
+        telegramId: user.telegramId,
+      });
+      return { status: 204, body: undefined };
+    },
+  }),
 
-  return router;
-}
+  defineRoute({
+    name: 'listAuditLog',
+    method: 'GET',
+    path: '/api/panel/audit-log',
+    summary: 'Who did what to whom, newest first',
+    tags: ['Panel: admins'],
+    access: panel('manage_admins'),
+    query: pageQuerySchema,
+    responses: { 200: { description: 'One page', schema: pageSchema(auditEntrySchema) } },
+    async handler({ query, em }) {
+      const page = await listAuditLog(em, { limit: query.limit, after: query.cursor });
+      return { status: 200, body: pageBody(page.items, page.next) };
+    },
+  }),
+];

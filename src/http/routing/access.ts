@@ -1,0 +1,30 @@
+import type { Permission } from '../../domain/permissions.ts';
+
+/**
+ * Who may call a route, declared with the route itself (never inferred from its path):
+ * - public: anyone;
+ * - miniApp: any Telegram user with valid initData (`Authorization: tma <initData>`);
+ * - panel: a Mini App user whose role grants `permission`;
+ * - panelSocket: the panel WebSocket, authenticated by its first message;
+ * - botApi: our bot process, server to server (`X-Bot-Api-Secret`, IP allowlist);
+ * - webhook: Telegram delivering updates (`X-Telegram-Bot-Api-Secret-Token`);
+ * - metrics: Prometheus (`Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set);
+ * - opsBasic: operators with the Bull Board basic-auth credentials.
+ */
+export type Access =
+  | { kind: 'public' }
+  | { kind: 'miniApp' }
+  | { kind: 'panel'; permission: Permission }
+  | { kind: 'panelSocket' }
+  | { kind: 'botApi' }
+  | { kind: 'webhook' }
+  | { kind: 'metrics' }
+  | { kind: 'opsBasic' };
+
+export const PUBLIC: Access = { kind: 'public' };
+export const MINI_APP = { kind: 'miniApp' } as const;
+export const BOT_API: Access = { kind: 'botApi' };
+export const panel = <P extends Permission>(permission: P) => ({ kind: 'panel', permission }) as const;
+
+/** Access kinds whose guard authenticates a Telegram user, so handlers get `user`. */
+export type UserAccess = { kind: 'miniApp' } | { kind: 'panel'; permission: Permission };

@@ -1,0 +1,72 @@
+import type { Middleware } from 'koa';
+import { NotFoundError, UnauthorizedError } from '../../domain/errors.ts';
+import { sameSecret } from '../../security/constant-time.ts';
+import { botApiAuth } from '../bot-api-auth.ts';
+import { requirePermission } from '../require-permission.ts';
+import { tmaAuth } from '../tma-auth.ts';
+import type { Access } from './access.ts';
+import type { RouteDeps } from './route-deps.ts';
+
+/** The one place that turns a route's declared access into the middleware that enforces it. */
+export function createGuards(deps: RouteDeps): (access: Access) => Middleware[] {
+  const { config } = deps;
+  const owners = config.telegram.admins;
+  const miniApp = tmaAuth(config);
+  // Built once: it holds the per-IP rate limiter shared by every bot API route.
+  const botApi = botApiAuth(deps);
+  const webhook = webhookSecretGuard(deps.bot ? config.telegram.webhookSecret : undefined, deps);
+  const metrics = bearerGuard(config.observability.metricsToken);
+
+  return (access) => {
+    switch (access.kind) {
+      case 'public':
+      case 'panelSocket':
+        return [];
+      case 'miniApp':
+        return [miniApp];
+      case 'panel':
+        return [miniApp, requirePermission(access.permission, owners)];
+      case 'botApi':
+        return [botApi];
+      case 'webhook':
+        return [webhook];
+      case 'metrics':
+        return metrics ? [metrics] : [];
+      case 'opsBasic':
+        throw new Error('opsBasic routes are served by Bull Board, which checks its own credentials');
+    }
+  };
+}
+
+/** Telegram proves a webhook delivery is its own with the secret_token we gave setWebhook. */
+function webhookSecretGuard(expected: string | undefined, deps: Pick<RouteDeps, 'logger'>): Middleware {
+  return async (ctx, next) => {
+    // Long-polling mode: the endpoint is declared but off, as if it did not exist.
+    if (!expected) throw new NotFoundError('not_found', 'No such endpoint.');
+    const given = ctx.get('x-telegram-bot-api-secret-token');
+    if (!given || !sameSecret(given, expected)) {
+      (ctx.state.log ?? deps.logger).warn(
+        { event: 'telegram_webhook_secret_mismatch', ip: ctx.ip, present: given !== '' },
+        'telegram webhook secret mismatch',
+      );
+      throw new UnauthorizedError(
+        'invalid_webhook_secret',
+        'The X-Telegram-Bot-Api-Secret-Token header is missing or wrong.',
+      );
+    }
+    await next();
+  };
+}
+
+/** METRICS_TOKEN: scrapers send `Authorization: Bearer <token>`; unset means open (a private network). */
+function bearerGuard(token: string | undefined): Middleware | undefined {
+  if (!token) return undefined;
+  return async (ctx, next) => {
+    const match = /^Bearer (.+)$/.exec(ctx.get('authorization'));
+    if (!match || !sameSecret(match[1]!, token)) {
+      ctx.set('WWW-Authenticate', 'Bearer');
+      throw new UnauthorizedError('unauthorized', 'Metrics need the bearer token.');
+    }
+    await next();
+  };
+}

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { errorSchema } from '../schemas.ts';
+import type { Access } from './access.ts';
+import type { RouteDefinition } from './define-route.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+const SECURITY_SCHEMES = {
+  miniApp: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description:
+      'Telegram Mini App initData: `Authorization: tma <raw initData>`, HMAC-checked against the bot token.',
+  },
+  botApi: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Bot-Api-Secret',
+    description:
+      'A secret from TELEGRAM_BOT_API_SECRET; the source IP must be in BOT_API_ALLOWED_IPS when set.',
+  },
+  telegramWebhook: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Telegram-Bot-Api-Secret-Token',
+    description: 'TELEGRAM_WEBHOOK_SECRET, which setWebhook gave Telegram.',
+  },
+  metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when set.' },
+  opsBasic: { type: 'http', scheme: 'basic', description: 'BULL_BOARD_USER / BULL_BOARD_PASSWORD.' },
+} as const;
+
+function security(access: Access): Record<string, string[]>[] {
+  switch (access.kind) {
+    case 'public':
+    case 'panelSocket':
+      return [];
+    case 'miniApp':
+      return [{ miniApp: [] }];
+    case 'panel':
+      return [{ miniApp: [access.permission] }];
+    case 'botApi':
+      return [{ botApi: [] }];
+    case 'webhook':
+      return [{ telegramWebhook: [] }];
+    case 'metrics':
+      // Open when METRICS_TOKEN is unset: the empty requirement says "or nothing".
+      return [{ metricsToken: [] }, {}];
+    case 'opsBasic':
+      return [{ opsBasic: [] }];
+  }
+}
+
+/** The errors a route can answer because of who may call it and what it parses. */
+function standardErrors(route: RouteDefinition): Record<number, string> {
+  const errors: Record<number, string> = {};
+  if (route.params || route.query || route.body) errors[400] = 'Invalid input; `details` lists each problem';
+  if (route.body) {
+    errors[413] = 'Body over 64 KB';
+    errors[415] = 'Body not JSON in UTF-8, or an unsupported Content-Encoding';
+  }
+  const kind = route.access.kind;
+  if (kind === 'miniApp' || kind === 'panel') errors[401] = 'Missing, invalid or expired initData';
+  if (kind === 'panel') errors[403] = 'Not an admin, or the role lacks the permission';
+  if (kind === 'botApi') {
+    errors[403] = 'Wrong secret or source IP';
+    errors[429] = 'Per-IP rate limit; see Retry-After';
+  }
+  if (kind === 'webhook' || kind === 'metrics' || kind === 'opsBasic')
+    errors[401] = 'Wrong or missing credentials';
+  if (kind !== 'public') errors[503] = 'PostgreSQL or Redis unavailable; see Retry-After';
+  return errors;
+}
+
+function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
+
+function parameters(route: RouteDefinition) {
+  const list: JsonSchema[] = [];
+  for (const [where, schema] of [
+    ['path', route.params],
+    ['query', route.query],
+  ] as const) {
+    if (!schema) continue;
+    const object = toSchema(schema, 'input') as {
+      properties?: Record<string, JsonSchema>;
+      required?: string[];
+    };
+    for (const [name, property] of Object.entries(object.properties ?? {})) {
+      const { description, ...rest } = property;
+      list.push({
+        name,
+        in: where,
+        required: where === 'path' || (object.required ?? []).includes(name),
+        schema: rest,
+        ...(description ? { description } : {}),
+      });
+    }
+  }
+  return list;
+}
+
+function operation(route: RouteDefinition) {
+  const responses: Record<string, JsonSchema> = {};
+  const errorBody = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  for (const [status, spec] of Object.entries(route.responses)) {
+    const content = spec.schema
+      ? { content: { 'application/json': { schema: toSchema(spec.schema, 'output') } } }
+      : spec.contentType
+        ? { content: { [spec.contentType]: { schema: { type: 'string' } } } }
+        : Number(status) >= 400
+          ? errorBody
+          : {};
+    responses[status] = { description: spec.description, ...content };
+  }
+  for (const [status, description] of Object.entries(standardErrors(route))) {
+    responses[status] ??= { description, ...errorBody };
+  }
+  return {
+    operationId: route.name,
+    summary: route.summary,
+    tags: route.tags,
+    security: security(route.access),
+    parameters: parameters(route),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: toSchema(route.body, 'input') } },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+/** OpenAPI 3.1, generated from the route table: nobody edits it by hand. */
+export function buildOpenApiDocument(routes: readonly RouteDefinition[], version: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = toOpenApiPath(route.path);
+    paths[path] ??= {};
+    paths[path][route.method.toLowerCase()] = operation(route);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Coach backend for Telegram',
+      version,
+      description:
+        'Mini App, trainer panel, bot and ops endpoints. Errors are `{"error": {"code", "message", "details"?}}`. Paths match exactly: another letter case, a trailing or doubled slash, or an encoded letter is 404.',
+    },
+    paths,
+    components: {
+      schemas: { Error: toSchema(errorSchema, 'output') },
+      securitySchemes: SECURITY_SCHEMES,
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Telegraf } from 'telegraf';
+import type { BillingAdapter } from '../../billing/billing-adapter.ts';
+import type { Config } from '../../config/env.ts';
+import type { Logger } from '../../config/logger.ts';
+import type { LiveEventPublisher } from '../../domain/live-events.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { SharedRateLimiter } from '../shared-rate-limiter.ts';
+
+/** What route handlers may use; built once per app by createHttpApp. */
+export interface RouteDeps {
+  config: Config;
+  orm: MikroORM;
+  /** The web process's fail-fast producer connection. */
+  redis: Redis;
+  logger: Logger;
+  metrics: Metrics;
+  billing: BillingAdapter;
+  liveEvents: LiveEventPublisher;
+  /** Every queue, for the queue gauges on /metrics. */
+  queues: Queue[];
+  /** Present in webhook mode (TELEGRAM_WEBHOOK_URL set). */
+  bot: Telegraf | undefined;
+  /** Mini App test results: 100 per hour per user, shared by every web instance. */
+  testResultLimiter: SharedRateLimiter;
+  /** Called after a commit that wrote outbox rows, so the relay publishes without waiting a poll. */
+  onOutboxWritten(): void;
+  isShuttingDown(): boolean;
+}

@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import test from 'ava';
+import type { z } from 'zod';
+import { ROUTES } from '../src/http/route-table.ts';
+import type { Access } from '../src/http/routing/access.ts';
+import type { RouteDefinition } from '../src/http/routing/define-route.ts';
+import { authHeader } from './helpers/init-data.ts';
+import { rawRequest } from './helpers/raw-http.ts';
+import { seedUsers } from './helpers/seed.ts';
+import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
+
+/**
+ * Every declared route, probed as every kind of caller, at its exact path and at the variants an
+ * attacker would try. Derived from ROUTES: a new route is covered by declaring it. Who may do what
+ * is restated from the product's roles (owner, trainer, support), not read from the permission map.
+ */
+const BOT_SECRET = 'route-access-bot-secret-0123456789';
+const WEBHOOK_SECRET = 'route-access-webhook-secret';
+const METRICS_TOKEN = 'route-access-metrics-token';
+const BOARD = { user: 'ops', password: 'route-access-board-password' };
+
+type Permission = 'view_applications' | 'manage_clients' | 'view_revenue' | 'manage_admins';
+const GRANTS: Record<string, Permission[]> = {
+  support: ['view_applications'],
+  trainer: ['view_applications', 'manage_clients'],
+  owner: ['view_applications', 'manage_clients', 'view_revenue', 'manage_admins'],
+};
+
+interface Caller {
+  name: string;
+  headers: Record<string, string>;
+  /** Telegram users: their role, or null for a plain Mini App user. */
+  role?: keyof typeof GRANTS | null;
+  kind?: 'bot' | 'webhook' | 'metrics' | 'ops';
+}
+
+const tma = (id: number) => ({ authorization: authHeader({ id }) });
+const CALLERS: Caller[] = [
+  { name: 'nobody', headers: {} },
+  { name: 'Mini App user', headers: tma(700001), role: null },
+  { name: 'support', headers: tma(700002), role: 'support' },
+  { name: 'trainer', headers: tma(700003), role: 'trainer' },
+  { name: 'owner', headers: tma(700004), role: 'owner' },
+  { name: 'configured owner', headers: tma(700005), role: 'owner' },
+  { name: 'bot', headers: { 'x-bot-api-secret': BOT_SECRET }, kind: 'bot' },
+  { name: 'telegram', headers: { 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET }, kind: 'webhook' },
+  { name: 'prometheus', headers: { authorization: `Bearer ${METRICS_TOKEN}` }, kind: 'metrics' },
+  {
+    name: 'ops',
+    headers: { authorization: `Basic ${Buffer.from(`${BOARD.user}:${BOARD.password}`).toString('base64')}` },
+    kind: 'ops',
+  },
+];
+
+/** The status a caller must get at the exact path when refused, or 'allowed'. */
+function expectedFor(access: Access, caller: Caller): 'allowed' | 401 | 403 {
+  switch (access.kind) {
+    case 'public':
+    case 'panelSocket':
+      return 'allowed';
+    case 'miniApp':
+      return caller.role === undefined ? 401 : 'allowed';
+    case 'panel':
+      if (caller.role === undefined) return 401;
+      return caller.role && GRANTS[caller.role]!.includes(access.permission) ? 'allowed' : 403;
+    case 'botApi':
+      return caller.kind === 'bot' ? 'allowed' : 403;
+    case 'webhook':
+      return caller.kind === 'webhook' ? 'allowed' : 401;
+    case 'metrics':
+      return caller.kind === 'metrics' ? 'allowed' : 401;
+    case 'opsBasic':
+      return caller.kind === 'ops' ? 'allowed' : 401;
+  }
+}
+
+function example(schema: z.ZodType | undefined): unknown {
+  return (schema?.meta() as { examples?: unknown[] } | undefined)?.examples?.[0];
+}
+
+/** The exact path with every parameter filled: its example, or a fresh valid value. */
+function exactPath(route: RouteDefinition): string {
+  const shape = (route.params as z.ZodObject | undefined)?.shape ?? {};
+  return route.path.replace(/:(\w+)/g, (_, name: string) => {
+    const declared = example(shape[name] as z.ZodType | undefined);
+    if (name === 'telegramId') return '5999999';
+    return typeof declared === 'string' && !/^[0-9a-f-]{36}$/.test(declared) ? declared : randomUUID();
+  });
+}
+
+/** Rewrites the literal segments only, so a variant never lands on another route by its params. */
+function variants(path: string): Record<string, string> {
+  const segments = path.split('/').slice(1);
+  const literal = (index: number) =>
+    segments[index] !== undefined && !/^[0-9a-f-]{36}$|^\d+$/.test(segments[index]!);
+  const mapLiterals = (fn: (segment: string, index: number) => string) =>
+    `/${segments.map((segment, index) => (literal(index) ? fn(segment, index) : segment)).join('/')}`;
+  const last = segments.findLastIndex((_, index) => literal(index));
+  const encodeFirst = (upper: boolean) =>
+    mapLiterals((segment, index) => {
+      if (index !== last) return segment;
+      const hex = segment.charCodeAt(0).toString(16);
+      return `%${upper ? hex.toUpperCase() : hex}${segment.slice(1)}`;
+    });
+  return {
+    'upper case': path.toUpperCase(),
+    'mixed case': mapLiterals((segment) => segment[0]!.toUpperCase() + segment.slice(1)),
+    'one letter upper': mapLiterals((segment, index) =>
+      index === last ? segment.slice(0, -1) + segment.at(-1)!.toUpperCase() : segment,
+    ),
+    'trailing slash': `${path}/`,
+    'leading double slash': `/${path}`,
+    'inner double slash': path.replace(/\/([^/]+)$/, '//$1'),
+    'encoded letter': encodeFirst(false),
+    'encoded letter, upper hex': encodeFirst(true),
+    'dot segment': path.replace(/^\/([^/]+)/, '/$1/.'),
+    'dot-dot segment': path.replace(/^\/([^/]+)/, '/$1/x/..'),
+    // Only between segments: a request target must start with "/" (Node answers 400 otherwise).
+    ...(segments.length > 1 ? { 'encoded slash': path.replace(/\/([^/]+)$/, '%2F$1') } : {}),
+  };
+}
+
+/** A variant may spell another declared route (`/api/plans/latesT` is a plan id): its own guard runs. */
+function otherRouteMatching(
+  method: string,
+  path: string,
+  self: RouteDefinition,
+): RouteDefinition | undefined {
+  return ROUTES.find(
+    (route) =>
+      route !== self &&
+      route.method === method &&
+      new RegExp(`^${route.path.replace(/:\w+/g, '[^/]+')}$`).test(path),
+  );
+}
+
+let system: TestSystem;
+test.before(async () => {
+  system = await startTestSystem({
+    worker: false,
+    env: {
+      TELEGRAM_ADMINS: '700005',
+      TELEGRAM_BOT_API_SECRET: BOT_SECRET,
+      BOT_API_RATE_LIMIT_PER_MINUTE: '1000000',
+      TELEGRAM_WEBHOOK_URL: 'https://coach.example/telegram/webhook',
+      TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      METRICS_TOKEN,
+      BULL_BOARD_USER: BOARD.user,
+      BULL_BOARD_PASSWORD: BOARD.password,
+      PLANS_PER_USER_PER_DAY: '1000',
+    },
+  });
+  const em = system.em();
+  await seedUsers(em, [700001]);
+  for (const [id, role] of [
+    [700002, 'support'],
+    [700003, 'trainer'],
+    [700004, 'owner'],
+  ] as const)
+    await seedUsers(em, [id], { role });
+});
+test.after.always(async () => {
+  await system?.stop();
+});
+
+test('every route has what the table-derived tests need', (t) => {
+  for (const route of ROUTES) {
+    if (route.body) t.not(example(route.body), undefined, `${route.name}: body example`);
+    t.true(route.path.startsWith('/') && !route.path.endsWith('/'), `${route.name}: exact path`);
+  }
+  const keys = ROUTES.map((route) => `${route.method} ${route.path}`);
+  t.is(new Set(keys).size, keys.length, 'a method and path are declared once');
+});
+
+for (const route of ROUTES) {
+  test(`${route.method} ${route.path} (${route.access.kind}): exact path and every variant, as every caller`, async (t) => {
+    const body = route.body ? JSON.stringify(example(route.body)) : undefined;
+    const path = exactPath(route);
+    for (const caller of CALLERS) {
+      const expected = expectedFor(route.access, caller);
+      const exact = await rawRequest(system.baseUrl, path, {
+        method: route.method,
+        headers: caller.headers,
+        body,
+      });
+      const label = `${route.method} ${path} as ${caller.name}: ${exact.status} ${exact.text.slice(0, 300)}`;
+      t.true(exact.status < 500, label);
+      if (expected === 'allowed') {
+        t.true(exact.status !== 401 && exact.status !== 403, label);
+        t.true(
+          String(exact.status) in route.responses || exact.status === 404 || exact.status === 409,
+          label,
+        );
+        const schema = route.responses[exact.status]?.schema;
+        if (schema && exact.status < 300) {
+          const parsed = schema.safeParse(JSON.parse(exact.text));
+          t.true(parsed.success, `${label}\n${parsed.error?.message}`);
+        }
+      } else {
+        t.is(exact.status, expected, label);
+      }
+
+      for (const [variant, variantPath] of Object.entries(variants(path))) {
+        const response = await rawRequest(system.baseUrl, variantPath, {
+          method: route.method,
+          headers: caller.headers,
+          body,
+        });
+        const what = `${variant} ${route.method} ${variantPath} as ${caller.name}: ${response.status} ${response.text.slice(0, 200)}`;
+        t.true(response.status < 500, what);
+        // Bull Board's own pages live below its path, behind the same credentials check.
+        if (route.mountedElsewhere && expected === 'allowed') continue;
+        const other = otherRouteMatching(route.method, variantPath, route);
+        if (other) {
+          const otherExpected = expectedFor(other.access, caller);
+          t.true(
+            otherExpected === 'allowed' ? response.status >= 300 : response.status === otherExpected,
+            what,
+          );
+          continue;
+        }
+        t.true(response.status === 404 || response.status === expected, what);
+      }
+    }
+  });
+}
