@@ -154,10 +154,17 @@ test.serial('bad cursor, limit or status → 400, never 500', async (t) => {
     b64(['2026-01-01T00:00:00.000Z', 'not-a-uuid']),
     b64(['2026-01-01T00:00:00.000Z', randomUUID(), 'extra']),
     'x'.repeat(500),
+    // Dates JavaScript parses but no row can have (year 0000 was a 500 from PostgreSQL).
+    b64(['0000-01-01T00:00:00.000Z', randomUUID()]),
+    b64(['0000-01-01T00:00:00Z', randomUUID()]),
+    b64(['2024-02-30T00:00:00.000Z', randomUUID()]),
+    b64(['1969-12-31T23:59:59.999Z', randomUUID()]),
   ]) {
-    const page = await getPage(`?cursor=${encodeURIComponent(cursor)}`);
-    t.is(page.status, 400, cursor);
-    t.is(page.body.error.code, 'invalid_cursor', cursor);
+    for (const path of ['/api/panel/applications', '/api/panel/clients', '/api/panel/audit-log']) {
+      const response = await system.request(`${path}?cursor=${encodeURIComponent(cursor)}`, { auth: owner });
+      t.is(response.status, 400, `${path} ${cursor}`);
+      t.is((await response.json()).error.code, 'invalid_cursor', cursor);
+    }
   }
   for (const limit of ['0', '101', '-1', 'x', '1.5', '99999']) {
     const page = await getPage(`?limit=${limit}`);

@@ -46,6 +46,30 @@ function bodyErrorType(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * SQLSTATEs that mean "this value cannot be stored": NUL in text breaks the wire message (08P01) or
+ * jsonb (22P05); a lone surrogate escape is invalid jsonb text (22P02); bad encoding (22021); too
+ * long for a column (22001); a timestamp out of range (22008); a number out of range (22003).
+ */
+const INPUT_SQL_STATES: Record<string, { code: string; message: string }> = {
+  '08P01': {
+    code: 'invalid_text',
+    message: 'The request contains text that cannot be stored (e.g. NUL characters).',
+  },
+  '22P05': {
+    code: 'invalid_text',
+    message: 'The request contains text that cannot be stored (e.g. NUL characters).',
+  },
+  '22P02': {
+    code: 'invalid_text',
+    message: 'The request contains text that cannot be stored (e.g. lone surrogates).',
+  },
+  '22021': { code: 'invalid_text', message: 'The request contains text that is not valid UTF-8.' },
+  '22001': { code: 'invalid_text', message: 'A text in the request is too long.' },
+  '22008': { code: 'invalid_value', message: 'A date or time in the request is out of range.' },
+  '22003': { code: 'invalid_value', message: 'A number in the request is out of range.' },
+};
+
 /** Connection-level failures of PostgreSQL or Redis: the service is degraded, not the request bad. */
 export function isDependencyDown(error: unknown): boolean {
   let current: unknown = error;
@@ -112,16 +136,13 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
       send(ctx, bodyError.status, bodyError.code, bodyError.message);
       return;
     }
-    // Text PostgreSQL cannot store or longer than a column: the input is bad, not the server.
-    // A NUL byte in a bound parameter breaks the wire message itself (08P01); in JSON it is 22P05.
+    // Input PostgreSQL refuses: validation should have caught it, but if anything still reaches the
+    // database it is the request that is bad, not the server.
     const sqlState = (error as { code?: string }).code;
-    if (sqlState && ['22021', '22P05', '22001', '08P01'].includes(sqlState)) {
-      send(
-        ctx,
-        400,
-        'invalid_text',
-        'The request contains text that cannot be stored (e.g. NUL characters).',
-      );
+    const inputError = sqlState ? INPUT_SQL_STATES[sqlState] : undefined;
+    if (inputError) {
+      ctx.state.log?.warn({ event: 'input_reached_database', sqlState }, 'bad input refused by PostgreSQL');
+      send(ctx, 400, inputError.code, inputError.message);
       return;
     }
     if (isDependencyDown(error)) {

@@ -1,0 +1,54 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import test from 'ava';
+import { ROUTES } from '../src/http/route-table.ts';
+import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
+
+let system: TestSystem;
+let document: {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<string, { operationId: string; security: unknown[]; responses: Record<string, unknown> }>
+  >;
+};
+test.before(async () => {
+  system = await startTestSystem({ worker: false });
+  const response = await system.request('/api/openapi.json');
+  document = await response.json();
+});
+test.after.always(async () => {
+  await system?.stop();
+});
+
+test('GET /api/openapi.json is a valid OpenAPI 3.1 document, served to anyone', async (t) => {
+  const validator = new Validator();
+  const result = await validator.validate(document as object);
+  t.true(result.valid, JSON.stringify(result.errors, null, 2)?.slice(0, 4000));
+  t.is(validator.version, '3.1');
+  t.is(document.openapi, '3.1.0');
+});
+
+test('it lists every declared route once, with its security scheme and error answers', (t) => {
+  const listed = Object.entries(document.paths).flatMap(([path, operations]) =>
+    Object.entries(operations).map(([method, operation]) => ({ path, method, operation })),
+  );
+  t.is(listed.length, ROUTES.length, 'one operation per declared route, no others');
+  for (const route of ROUTES) {
+    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    const operation = document.paths[path]?.[route.method.toLowerCase()];
+    t.truthy(operation, `${route.method} ${route.path} is documented`);
+    if (!operation) continue;
+    t.is(operation.operationId, route.name);
+    const open = route.access.kind === 'public' || route.access.kind === 'panelSocket';
+    t.is(operation.security.length === 0, open, `${route.name}: security matches its access`);
+    if (route.access.kind === 'miniApp' || route.access.kind === 'panel')
+      t.truthy(operation.responses['401']);
+    if (route.access.kind === 'panel') t.truthy(operation.responses['403']);
+    if (route.body) t.truthy(operation.responses['400']);
+  }
+});
+
+test('panel operations name the permission they need', (t) => {
+  const operation = document.paths['/api/panel/admins/{telegramId}']?.put;
+  t.deepEqual(operation?.security, [{ miniApp: ['manage_admins'] }]);
+});
