@@ -58,3 +58,12 @@ test('the exact bot API paths still enforce the IP allowlist and the secret', as
   });
   t.is(response.status, 403, 'the test client is not at an allowed IP');
 });
+
+test('methods no route knows are JSON errors too', async (t) => {
+  const trace = await rawRequest(system.baseUrl, '/healthz', { method: 'PROPFIND' });
+  t.is(trace.status, 501);
+  t.is(JSON.parse(trace.text).error.code, 'method_not_implemented');
+  const wrong = await rawRequest(system.baseUrl, '/api/me', { method: 'DELETE' });
+  t.is(wrong.status, 405);
+  t.is(wrong.headers.allow, 'HEAD, GET');
+});

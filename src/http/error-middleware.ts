@@ -116,6 +116,9 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) {
       send(ctx, 404, 'not_found', 'No such endpoint.');
+    } else if (ctx.status === 501 && (ctx.body === undefined || typeof ctx.body === 'string')) {
+      // @koa/router's answer to a method no route knows (PROPFIND, TRACE): JSON like every error.
+      send(ctx, 501, 'method_not_implemented', 'This method is not supported.');
     } else if (ctx.status === 405 && (ctx.body === undefined || typeof ctx.body === 'string')) {
       send(
         ctx,
