@@ -281,3 +281,20 @@ test('text PostgreSQL cannot store (NUL, lone surrogates) is a 400 naming the fi
     t.is(body.error.details[0].path, 'firstName');
   }
 });
+
+test('every user write through the bot API leaves a trace: who (IP), which user, new or not; never the names', async (t) => {
+  const first = await postUser(main, { telegramId: 4243, firstName: 'Tracey', lastName: 'Secretname' });
+  t.is(first.status, 201);
+  t.is((await postUser(main, { telegramId: 4243, firstName: 'Tracey' })).status, 200);
+  const lines = main.logs
+    .map((line) => JSON.parse(line))
+    .filter((line) => line.event === 'bot_api_user_upserted' && line.telegramId === '4243');
+  t.deepEqual(
+    lines.map((line) => [line.created, typeof line.ip, typeof line.userId]),
+    [
+      [true, 'string', 'string'],
+      [false, 'string', 'string'],
+    ],
+  );
+  t.false(JSON.stringify(lines).includes('Secretname'));
+});
