@@ -1,10 +1,12 @@
 import { broadcastFanOut } from './broadcast-fanout.ts';
 import { notificationThroughput } from './notification-throughput.ts';
+import { planDrain } from './plan-drain.ts';
 
 /** `npm run bench [-- <name> [args...]]`: runs one benchmark (or all) and prints JSON results. */
 const benchmarks: Record<string, (...args: number[]) => Promise<Record<string, number>>> = {
   notifications: notificationThroughput,
   broadcast: broadcastFanOut,
+  plans: planDrain,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,9 +1,7 @@
-import { z } from 'zod';
 import { Broadcast } from '../src/db/entities/index.ts';
 import { forkForTenant } from '../src/db/orm.ts';
+import { enqueueOnce } from '../src/queue/outbox-writer.ts';
 import { defineJob } from './job-definition.ts';
-
-const payloadSchema = z.object({ tenantId: z.uuid(), broadcastId: z.uuid() });
 
 /** Recipients per transaction: bounds memory and lock time whatever the audience size. */
 export const FAN_OUT_BATCH = 1000;
@@ -15,9 +13,10 @@ const SEGMENT_SQL = {
 } as const;
 
 /**
- * One batch, entirely in SQL: pick the next recipients by keyset on telegram_user.id, insert
- * their notifications (idempotent by dedupe key) and outbox rows, and move the cursor — in one
- * transaction, so a worker dying mid-fan-out resumes where the last batch committed.
+ * One batch: pick the next recipients by keyset on telegram_user.id and insert their
+ * notifications (idempotent by dedupe key) in one statement; their send jobs and the cursor
+ * follow in the same transaction, so a worker dying mid-fan-out resumes where the last batch
+ * committed.
  */
 function batchSql(segment: keyof typeof SEGMENT_SQL) {
   return `
@@ -34,23 +33,14 @@ with recipients as (
   from recipients r
   on conflict (tenant_id, dedupe_key) do nothing
   returning id
-), queued as (
-  insert into outbox (tenant_id, queue, job_name, job_id, payload, attempts, created_at)
-  select ?, 'notifications', 'notifications.send', 'notification-' || i.id,
-    jsonb_build_object('tenantId', ?::text, 'notificationId', i.id), 0, now()
-  from inserted i
-  on conflict (job_id) do nothing
-  returning id
 )
 select (select count(*) from recipients) as scanned,
-       (select count(*) from inserted) as inserted,
+       (select coalesce(array_agg(id), '{}') from inserted) as inserted,
        (select id from recipients order by id desc limit 1) as last_id`;
 }
 
-export const fanOutBroadcastJob = defineJob({
-  name: 'notifications.broadcast',
-  payload: payloadSchema,
-
+/** notifications.broadcast: turns a broadcast into one notification (and send job) per recipient. */
+export const fanOutBroadcastJob = defineJob('notifications.broadcast', {
   async handle({ tenantId, broadcastId }, deps, ctx) {
     const em = forkForTenant(deps.orm, tenantId);
     const broadcast = await em.findOne(Broadcast, { id: broadcastId });
@@ -61,14 +51,20 @@ export const fanOutBroadcastJob = defineJob({
       const done = await em.transactional(async (tx) => {
         const [row] = await tx
           .getConnection()
-          .execute<{ scanned: string; inserted: string; last_id: string | null }[]>(
+          .execute<{ scanned: string; inserted: string[]; last_id: string | null }[]>(
             batchSql(broadcast.segment),
-            [tenantId, cursor, tenantId, broadcastId, broadcast.text, broadcastId, tenantId, tenantId],
+            [tenantId, cursor, tenantId, broadcastId, broadcast.text, broadcastId],
             'all',
             tx.getTransactionContext(),
           );
         const scanned = Number(row!.scanned);
-        total += Number(row!.inserted);
+        const inserted = row!.inserted;
+        await enqueueOnce(
+          tx,
+          'notifications.send',
+          inserted.map((notificationId) => ({ tenantId, notificationId })),
+        );
+        total += inserted.length;
         cursor = row!.last_id ?? cursor;
         const finished = scanned < FAN_OUT_BATCH;
         await tx.nativeUpdate(
@@ -78,7 +74,6 @@ export const fanOutBroadcastJob = defineJob({
         );
         return finished;
       });
-      deps.onOutboxWritten?.();
       if (done) break;
     }
     ctx.log.info({ event: 'broadcast_fanned_out', broadcastId, total }, 'broadcast fanned out');

@@ -5,11 +5,11 @@ import type { PlanProvider } from '../src/ai/plan-provider.ts';
 import type { Logger } from '../src/config/logger.ts';
 import type { LiveEventPublisher } from '../src/domain/live-events.ts';
 import type { Metrics } from '../src/observability/metrics.ts';
-import type { JobName } from '../src/queue/queue-catalogue.ts';
+import type { AppJobs, JobCatalogue, JobName } from '../src/queue/job-catalogue.ts';
 import type { SendPacer } from '../src/queue/send-pacer.ts';
 import type { TelegramSender } from '../src/telegram/telegram-sender.ts';
 
-/** What a handler may use. Built once per worker process by a factory; no container. */
+/** What a handler may use. Built once per worker process by a factory; no container, nothing optional. */
 export interface JobDeps {
   orm: MikroORM;
   logger: Logger;
@@ -18,14 +18,10 @@ export interface JobDeps {
   miniAppUrl: string | undefined;
   /** Spaces Telegram sends globally and per chat, across all worker processes. */
   pacer: SendPacer;
-  /** Tell the outbox relay that a transaction just wrote outbox rows (publish now, not at the next poll). */
-  onOutboxWritten?(): void;
-  /** Live panel updates; absent where nothing listens (e.g. unit tests). */
-  liveEvents?: JobLiveEvents;
+  liveEvents: JobLiveEvents;
   /** Fail-fast producer connection and key prefix, for caches and locks shared by every worker. */
-  redis?: { client: Redis; keyPrefix: string };
-  /** Prometheus metrics of this process; absent in unit tests. */
-  metrics?: Metrics;
+  redis: { client: Redis; keyPrefix: string };
+  metrics: Metrics;
 }
 
 export interface JobLiveEvents extends LiveEventPublisher {
@@ -33,33 +29,42 @@ export interface JobLiveEvents extends LiveEventPublisher {
   throttle(key: string, ms: number): Promise<boolean>;
 }
 
+/** The handler's whole interface to the queue; workers/job-runner.ts translates it to BullMQ. */
 export interface JobContext {
   jobId: string;
   /** Attempts already made before this one (0 on the first run). */
   attemptsMade: number;
   maxAttempts: number;
   log: Logger;
-  /** Pause the whole queue, across every worker, because an upstream asked us to slow down. */
-  pauseQueue(ms: number): Promise<void>;
-  /**
-   * Put the job back for `delayMs` without spending an attempt, merging `data` into its payload
-   * first. Never returns: it throws BullMQ's DelayedError, which the handler must let through.
-   */
-  delay(delayMs: number, data?: Record<string, unknown>): Promise<never>;
+  /** Retry no sooner than `ms` from now; spends an attempt (the upstream failed). */
+  retryAfter(ms: number, reason: string): never;
+  /** An upstream asked everyone to slow down: pause the queue on every worker; no attempt spent. */
+  rateLimited(ms: number): never;
+  /** Run again in `ms` without spending an attempt, merging `data` into the payload first. */
+  delay(ms: number, data?: Record<string, unknown>): never;
+  /** Retrying cannot fix this: fail now (the final-failure transition runs). */
+  fail(reason: string): never;
 }
 
 /**
- * One job: its payload schema and a plain async handler. Payloads arrive as `unknown` and are
- * parsed before the handler sees them; a payload that does not parse fails without retries.
+ * One job's handler: a plain async function of its parsed payload. Payloads arrive as `unknown`
+ * and are parsed by the runner with the catalogue's schema before the handler sees them.
  */
-export interface JobDefinition<Payload = unknown> {
-  name: JobName;
-  payload: z.ZodType<Payload>;
-  handle(payload: Payload, deps: JobDeps, ctx: JobContext): Promise<void>;
-  /** Runs once BullMQ has given up on the job (attempts exhausted, unrecoverable, stalled too often). */
-  onFinalFailure?(payload: Payload, deps: JobDeps, error: Error): Promise<void>;
+export interface JobHandler<P = unknown> {
+  handle(payload: P, deps: JobDeps, ctx: JobContext): Promise<void>;
+  /** Runs once the job has given up (attempts exhausted, unrecoverable, or found by the reconciler). */
+  onFinalFailure?(payload: P, deps: JobDeps, error: Error): Promise<void>;
 }
 
-export function defineJob<Payload>(definition: JobDefinition<Payload>): JobDefinition<Payload> {
-  return definition;
+export type PayloadOut<C extends JobCatalogue, N extends keyof C> = z.output<C[N]['payload']>;
+
+/** Handlers for every job of a catalogue: exactly one each, checked by the compiler. */
+export type JobHandlers<C extends JobCatalogue = AppJobs> = { [N in keyof C]: JobHandler<PayloadOut<C, N>> };
+
+/** Types a handler from its catalogue entry: `defineJob('plans.generate', { handle })`. */
+export function defineJob<N extends JobName>(
+  _name: N,
+  handler: JobHandler<PayloadOut<AppJobs, N>>,
+): JobHandler<PayloadOut<AppJobs, N>> {
+  return handler;
 }

@@ -1,16 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 import { forkForTenant } from '../src/db/orm.ts';
 import { saveMetricsSnapshot, writeMetricsCache } from '../src/domain/metrics-store.ts';
 import { computeTenantMetrics } from '../src/domain/panel-metrics.ts';
 import { defineJob } from './job-definition.ts';
-
-const payloadSchema = z.object({
-  tenantId: z.uuid(),
-  /** Set by event triggers: the end of their coalescing window (epoch ms). */
-  notBefore: z.number().int().optional(),
-});
 
 /** Longer than any computation; only matters when a worker dies holding the lock. */
 export const METRICS_LOCK_TTL_MS = 60_000;
@@ -33,19 +26,16 @@ async function acquire(redis: Redis, key: string, token: string): Promise<boolea
  * lock taken goes back to the delayed set without spending an attempt and runs after the holder,
  * so an event that arrived mid-computation is never lost.
  */
-export const recomputeMetricsJob = defineJob({
-  name: 'metrics.recompute',
-  payload: payloadSchema,
-
+export const recomputeMetricsJob = defineJob('metrics.recompute', {
   async handle({ tenantId, notBefore }, deps, ctx) {
     const wait = (notBefore ?? 0) - Date.now();
-    if (wait > 0) await ctx.delay(wait);
+    if (wait > 0) return ctx.delay(wait);
 
     const redis = deps.redis;
-    const lockKey = redis ? metricsLockKey(redis.keyPrefix, tenantId) : undefined;
+    const lockKey = metricsLockKey(redis.keyPrefix, tenantId);
     const token = `${ctx.jobId}:${randomUUID()}`;
-    if (redis && lockKey && !(await acquire(redis.client, lockKey, token))) {
-      await ctx.delay(BUSY_RETRY_MS + Math.round(Math.random() * 500));
+    if (!(await acquire(redis.client, lockKey, token))) {
+      return ctx.delay(BUSY_RETRY_MS + Math.round(Math.random() * 500));
     }
     try {
       const started = performance.now();
@@ -53,18 +43,16 @@ export const recomputeMetricsJob = defineJob({
       const computedAt = new Date();
       const metrics = await computeTenantMetrics(em, tenantId, computedAt);
       await saveMetricsSnapshot(em, tenantId, computedAt, metrics);
-      const cached = redis
-        ? await writeMetricsCache(redis.client, redis.keyPrefix, tenantId, {
-            computedAt: computedAt.toISOString(),
-            metrics,
-          })
-        : false;
+      const cached = await writeMetricsCache(redis.client, redis.keyPrefix, tenantId, {
+        computedAt: computedAt.toISOString(),
+        metrics,
+      });
       ctx.log.info(
         { event: 'metrics_recomputed', tenantId, cached, ms: Math.round(performance.now() - started) },
         'metrics recomputed',
       );
     } finally {
-      if (redis && lockKey) await redis.client.eval(RELEASE_SCRIPT, 1, lockKey, token).catch(() => {});
+      await redis.client.eval(RELEASE_SCRIPT, 1, lockKey, token).catch(() => {});
     }
   },
 });

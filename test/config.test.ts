@@ -1,7 +1,9 @@
 import test from 'ava';
-import { buildJobCatalogue, jobDefinitions } from '../jobs/catalogue.ts';
+import { checkHandlers, jobHandlers } from '../jobs/catalogue.ts';
 import { generatePlanJob } from '../jobs/generate-plan.ts';
 import { ConfigError, loadConfig } from '../src/config/env.ts';
+import { JOBS } from '../src/queue/job-catalogue.ts';
+import { workerQueues } from '../workers/worker-process.ts';
 
 test('defaults follow DESIGN.md', (t) => {
   const config = loadConfig({});
@@ -12,7 +14,7 @@ test('defaults follow DESIGN.md', (t) => {
   t.is(config.plans.perUserPerDay, 3);
   t.is(config.ai.provider, 'offline');
   t.is(config.telegram.apiRoot, 'https://api.telegram.org');
-  t.deepEqual(config.worker.queues, ['plans', 'notifications', 'metrics']);
+  t.deepEqual(workerQueues(config), ['plans', 'notifications', 'metrics']);
 });
 
 test('an OpenAI key selects the openai provider; lists are comma-separated', (t) => {
@@ -31,7 +33,7 @@ test('a bad value stops boot with one line naming the variable', (t) => {
     [{ TELEGRAM_ADMINS: '12,abc' }, /^Invalid TELEGRAM_ADMINS/],
     [{ AI_PROVIDER: 'openai' }, /^Invalid OPENAI_API_KEY: required/],
     [{ PLANS_PER_USER_PER_DAY: '0' }, /^Invalid PLANS_PER_USER_PER_DAY: /],
-    [{ WORKER_QUEUES: 'plans,unknown' }, /^Invalid WORKER_QUEUES/],
+    [{ WORKER_QUEUES: 'Plans!' }, /^Invalid WORKER_QUEUES/],
     [{ LOG_LEVEL: 'loud' }, /^Invalid LOG_LEVEL: /],
     [{ TELEGRAM_WEBHOOK_URL: 'https://x.example/hook' }, /^Invalid TELEGRAM_WEBHOOK_SECRET: /],
     // Telegram's setWebhook would refuse these at runtime and the bot would hear nothing.
@@ -47,17 +49,23 @@ test('a bad value stops boot with one line naming the variable', (t) => {
 });
 
 test('the job catalogue has exactly one handler per job', (t) => {
-  t.is(buildJobCatalogue().size, jobDefinitions.length);
-  t.throws(() => buildJobCatalogue([...jobDefinitions, generatePlanJob]), {
-    message: /"plans.generate" has two handlers/,
+  t.notThrows(() => checkHandlers());
+  t.deepEqual(Object.keys(jobHandlers).sort(), Object.keys(JOBS).sort());
+  const { 'plans.generate': _missing, ...withoutOne } = jobHandlers;
+  t.throws(() => checkHandlers(JOBS, withoutOne), { message: /"plans.generate" has no handler/ });
+  t.throws(() => checkHandlers(JOBS, { ...jobHandlers, 'plans.unknown': generatePlanJob }), {
+    message: /handler for unknown job "plans.unknown"/,
   });
-  t.throws(() => buildJobCatalogue(jobDefinitions.filter((job) => job !== generatePlanJob)), {
-    message: /"plans.generate" has no handler/,
+});
+
+test('WORKER_QUEUES must name queues of the catalogue', (t) => {
+  t.deepEqual(workerQueues(loadConfig({ WORKER_QUEUES: 'plans' })), ['plans']);
+  t.deepEqual(workerQueues(loadConfig({})), ['plans', 'notifications', 'metrics']);
+  const error = t.throws(() => workerQueues(loadConfig({ WORKER_QUEUES: 'plans,unknown' })), {
+    instanceOf: ConfigError,
   });
-  t.throws(
-    () => buildJobCatalogue([...jobDefinitions, { ...generatePlanJob, name: 'plans.unknown' as never }]),
-    {
-      message: /unknown job "plans.unknown"/,
-    },
+  t.regex(
+    error!.message,
+    /^Invalid WORKER_QUEUES: unknown queue "unknown" \(known: plans, notifications, metrics\)$/,
   );
 });

@@ -15,9 +15,10 @@ import {
 } from '../src/db/entities/index.ts';
 import { DEFAULT_TENANT_ID, type EntityManager } from '../src/db/orm.ts';
 import { metricsCacheKey } from '../src/domain/metrics-store.ts';
-import { metricsRecomputeJob, triggerMetricsRecompute } from '../src/domain/metrics-trigger.ts';
+import { metricsRecomputePayload, triggerMetricsRecompute } from '../src/domain/metrics-trigger.ts';
 import { computeTenantMetrics } from '../src/domain/panel-metrics.ts';
-import { metricsSchedulerId } from '../src/queue/metrics-schedulers.ts';
+import { JOBS } from '../src/queue/job-catalogue.ts';
+import { jobIdOf } from '../src/queue/outbox-writer.ts';
 import { authHeader, validAnswers } from './helpers/init-data.ts';
 import { startTcpProxy } from './helpers/tcp-proxy.ts';
 import { TEST_REDIS_URL } from './helpers/test-database.ts';
@@ -124,7 +125,9 @@ function seedSubscription(em: EntityManager, user: TelegramUser, fields: Partial
 
 test.serial('the worker registers a 5-minute job scheduler per tenant, which runs at once', async (t) => {
   const schedulers = await queue.getJobSchedulers();
-  const ours = schedulers.find((scheduler) => scheduler.key === metricsSchedulerId(T));
+  const ours = schedulers.find(
+    (scheduler) => scheduler.key === JOBS['metrics.recompute'].perTenantSchedule?.schedulerId(T),
+  );
   t.truthy(ours, JSON.stringify(schedulers));
   t.is(Number(ours!.every), 300_000);
   t.is(ours!.name, 'metrics.recompute');
@@ -279,7 +282,7 @@ test.serial(
       Array.from({ length: 25 }, () => triggerMetricsRecompute(system.em(), T, at)),
     );
     t.is(results.filter(Boolean).length, 1);
-    const { jobId } = metricsRecomputeJob(T, at);
+    const jobId = jobIdOf('metrics.recompute', metricsRecomputePayload(T, at));
     t.is(await system.em().count(Outbox, { jobId }), 1);
     const job = await waitFor('job published', () => queue.getJob(jobId));
     await waitFor('job done', async () => (await job.getState()) === 'completed');
@@ -322,7 +325,7 @@ test.serial('a submitted survey triggers a recompute through the outbox', async 
   t.is(response.status, 202);
   const { applicationId, plan } = await response.json();
   const application = await system.em().findOneOrFail(Application, { id: applicationId });
-  const { jobId } = metricsRecomputeJob(T, application.createdAt);
+  const jobId = jobIdOf('metrics.recompute', metricsRecomputePayload(T, application.createdAt));
   t.is(await system.em().count(Outbox, { jobId }), 1);
   // The plan's own completion triggers a recompute too; let it land before the next test counts.
   await waitFor('the plan settled', async () => {

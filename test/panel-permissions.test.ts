@@ -121,6 +121,22 @@ const ENDPOINTS: Endpoint[] = [
     allowed: 404,
     request: () => ({ path: `/api/panel/broadcasts/${randomUUID()}` }),
   },
+  {
+    name: 'GET my preferences',
+    permission: 'view_applications',
+    allowed: 200,
+    request: () => ({ path: '/api/panel/me/preferences' }),
+  },
+  {
+    name: 'PUT my preferences',
+    permission: 'view_applications',
+    allowed: 200,
+    request: () => ({
+      method: 'PUT',
+      path: '/api/panel/me/preferences',
+      body: { notifyNewApplications: true },
+    }),
+  },
 ];
 
 let system: TestSystem;

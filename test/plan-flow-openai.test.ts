@@ -1,12 +1,9 @@
 import test from 'ava';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { generatePlanJob } from '../jobs/generate-plan.ts';
-import { createPlanProvider } from '../src/ai/create-plan-provider.ts';
 import { Notification, PersonalPlan } from '../src/db/entities/index.ts';
-import { createSendPacer } from '../src/queue/send-pacer.ts';
-import { createTelegramSender } from '../src/telegram/telegram-sender.ts';
 import type { FakeOpenAiBehaviour } from './fakes/fake-openai-server.ts';
-import { authHeader, TEST_BOT_TOKEN, validAnswers } from './helpers/init-data.ts';
+import { authHeader, validAnswers } from './helpers/init-data.ts';
 import { TEST_REDIS_URL } from './helpers/test-database.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
 import { waitFor } from './helpers/wait-for.ts';
@@ -95,7 +92,7 @@ test.serial('malformed JSON, a wrong shape and a garbage body are retried', asyn
 });
 
 test.serial(
-  'failing on every attempt → failed with a readable reason; calls = attempts; no message',
+  'failing on every attempt → failed with a readable reason; calls = attempts; one message saying so',
   async (t) => {
     const { plan, aiCalls, userId } = await runPlan([
       { kind: 'server_error' },
@@ -106,7 +103,12 @@ test.serial(
     t.is(aiCalls, 3);
     t.regex(plan.error, /unavailable right now/);
     t.false('content' in plan);
-    t.is(await messagesTo(userId), 0);
+    // The client hears why and how to try again, once, in the same words as the plan's error.
+    await waitFor('failure message', () => messagesTo(userId));
+    const sent = system.telegram.sentMessages.filter((m) => m.chatId === userId);
+    t.is(sent.length, 1);
+    t.is(sent[0]!.text, plan.error);
+    t.regex(sent[0]!.text, /send the survey again/);
   },
 );
 
@@ -114,7 +116,8 @@ test.serial('what retrying cannot fix (401) fails at once after one call', async
   const { plan, aiCalls } = await runPlan([{ kind: 'unauthorized' }]);
   t.is(plan.status, 'failed');
   t.is(aiCalls, 1);
-  t.regex(plan.error, /could not create your plan/);
+  // Our key was refused: nothing the client could fix, so they are told to try again later.
+  t.regex(plan.error, /unavailable right now/);
   t.false(system.logs.join('\n').includes('sk-test-secret-key'), 'API key never logged');
 });
 
@@ -122,37 +125,20 @@ test.serial('running the plan job twice yields one plan and one message', async 
   const { plan, userId } = await runPlan([{ kind: 'ok' }]);
   await waitFor('message', () => messagesTo(userId));
   const row = await system.em().findOneOrFail(PersonalPlan, { id: plan.id });
-  const pacerRedis = new Redis(TEST_REDIS_URL);
-  t.teardown(() => pacerRedis.disconnect());
-  const deps = {
-    orm: system.orm,
-    logger: (await import('pino')).default({ level: 'silent' }),
-    planProvider: createPlanProvider(system.config.ai),
-    telegram: createTelegramSender({
-      botToken: TEST_BOT_TOKEN,
-      apiRoot: system.telegram.apiRoot,
-      timeoutMs: 10_000,
-    }),
-    miniAppUrl: undefined,
-    pacer: createSendPacer({
-      redis: pacerRedis,
-      keyPrefix: system.childEnv.QUEUE_PREFIX!,
-      messagesPerSecond: 30,
-      requestTimeoutMs: 2000,
-    }),
-  };
-  const ctx = {
-    jobId: 'again',
-    attemptsMade: 0,
-    maxAttempts: 1,
-    log: deps.logger,
-    pauseQueue: async () => {},
-    delay: async (): Promise<never> => {
-      throw new Error('a ready plan is never delayed');
-    },
-  };
+  // The same job delivered again (a redelivery, a duplicate add under another id): the worker runs it.
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('plans', { connection, prefix: system.config.redis.queuePrefix });
+  t.teardown(async () => {
+    await queue.close();
+    connection.disconnect();
+  });
   const callsBefore = system.openai!.requests.length;
-  await generatePlanJob.handle({ tenantId: row.tenantId, planId: plan.id }, deps, ctx);
+  const again = await queue.add(
+    'plans.generate',
+    { tenantId: row.tenantId, planId: plan.id },
+    { jobId: `again-${plan.id}` },
+  );
+  await waitFor('the second run', async () => (await again.getState()) === 'completed');
   t.is(system.openai!.requests.length, callsBefore, 'a ready plan is not generated again');
   const after = await system.em().findOneOrFail(PersonalPlan, { id: plan.id });
   t.deepEqual(after.content, row.content);

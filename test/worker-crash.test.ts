@@ -2,7 +2,6 @@ import type { ChildProcess } from 'node:child_process';
 import test from 'ava';
 import { Notification, PersonalPlan } from '../src/db/entities/index.ts';
 import { spawnWorker } from './helpers/child-worker.ts';
-import { authHeader, validAnswers } from './helpers/init-data.ts';
 import { startTestSystem } from './helpers/test-system.ts';
 import { waitFor } from './helpers/wait-for.ts';
 
@@ -22,13 +21,7 @@ test('a worker killed with SIGKILL mid-job: the plan completes once, with one me
 
   const first = spawnWorker(system.childEnv);
   children.push(first);
-  const auth = authHeader({ id: 9001 });
-  const response = await system.request('/api/surveys', {
-    method: 'POST',
-    auth,
-    body: JSON.stringify({ answers: validAnswers }),
-  });
-  const { plan } = await response.json();
+  const { plan } = await system.submitSurvey(9001);
 
   await waitFor(
     'first worker is generating',

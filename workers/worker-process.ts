@@ -1,24 +1,33 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { buildJobCatalogue } from '../jobs/catalogue.ts';
+import { checkHandlers, jobHandlers } from '../jobs/catalogue.ts';
 import type { JobDeps, JobLiveEvents } from '../jobs/job-definition.ts';
-import type { Config, QueueName } from '../src/config/env.ts';
+import { limitAiCalls } from '../src/ai/rate-limited-plan-provider.ts';
+import { type Config, ConfigError } from '../src/config/env.ts';
 import type { Logger } from '../src/config/logger.ts';
 import { createLiveEventPublisher } from '../src/domain/live-events.ts';
 import type { Metrics } from '../src/observability/metrics.ts';
 import { createWorkerMetricsServer } from '../src/observability/worker-metrics-server.ts';
-import { createMetricsSchedulers } from '../src/queue/metrics-schedulers.ts';
+import {
+  backoffDelayMs,
+  JOBS,
+  type JobCatalogue,
+  QUEUE_NAMES,
+  QUEUES,
+  type QueueName,
+  type QueueSpec,
+} from '../src/queue/job-catalogue.ts';
 import { createOutboxRelay } from '../src/queue/outbox-relay.ts';
-import { backoffDelayMs } from '../src/queue/queue-catalogue.ts';
 import { closeQueues, createQueues } from '../src/queue/queues.ts';
 import { createReconciler } from '../src/queue/reconciler.ts';
 import { closeRedis, createRedisConnection } from '../src/queue/redis-connection.ts';
 import { createSendPacer } from '../src/queue/send-pacer.ts';
-import { createFinalFailureHandler, createJobProcessor } from './job-runner.ts';
+import { createTenantSchedulers } from '../src/queue/tenant-schedulers.ts';
+import { createFinalFailureHandler, createJobProcessor, type Handlers } from './job-runner.ts';
 
 export interface WorkerProcessDeps
-  extends Omit<JobDeps, 'logger' | 'orm' | 'pacer' | 'onOutboxWritten' | 'liveEvents' | 'redis' | 'metrics'> {
+  extends Omit<JobDeps, 'logger' | 'orm' | 'pacer' | 'liveEvents' | 'redis' | 'metrics'> {
   config: Config;
   orm: MikroORM;
   logger: Logger;
@@ -26,27 +35,24 @@ export interface WorkerProcessDeps
   metrics: Metrics;
   /** Serve /metrics on WORKER_METRICS_PORT (off when the web process in the same process serves it). */
   serveMetrics: boolean;
+  /** The jobs and their handlers; the application's own unless a test adds some. */
+  catalogue?: JobCatalogue;
+  handlers?: Handlers;
 }
 
-/** Concurrency per process, and limits that BullMQ enforces across every worker of the queue. */
-function queueLimits(config: Config, queue: QueueName) {
-  switch (queue) {
-    case 'plans':
-      return {
-        concurrency: config.plans.workerConcurrency,
-        limiter: { max: config.ai.requestsPerMinute, duration: 60_000 },
-      };
-    case 'notifications':
-      // The precise global and per-chat pacing is the SendPacer's; this coarse limiter only
-      // exists so a Telegram 429 can pause fetching on every worker (queue.rateLimit needs one).
-      return {
-        concurrency: config.notifications.workerConcurrency,
-        limiter: { max: config.telegram.messagesPerSecond * 10, duration: 1_000 },
-      };
-    case 'metrics':
-      // Several tenants at once; one tenant at a time is the job's own per-tenant lock.
-      return { concurrency: 2 };
+/** How long a job waits out a PostgreSQL or Redis outage before failures spend its attempts. */
+export const DEPENDENCY_OUTAGE_MS = 10 * 60_000;
+
+/** WORKER_QUEUES names queues of the catalogue; anything else stops the boot with one line. */
+export function workerQueues(config: Config): QueueName[] {
+  const names = config.worker.queues ?? QUEUE_NAMES;
+  const unknown = names.filter((name) => !(QUEUE_NAMES as string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `Invalid WORKER_QUEUES: unknown queue "${unknown.join('", "')}" (known: ${QUEUE_NAMES.join(', ')})`,
+    );
   }
+  return names as QueueName[];
 }
 
 /**
@@ -56,14 +62,22 @@ function queueLimits(config: Config, queue: QueueName) {
  */
 export function createWorkerProcess(deps: WorkerProcessDeps) {
   const { config, logger } = deps;
-  const catalogue = buildJobCatalogue();
+  const selectedQueues = workerQueues(config);
+  const catalogue = deps.catalogue ?? JOBS;
+  const handlers = deps.handlers ?? (jobHandlers as Handlers);
+  checkHandlers(catalogue, handlers);
   const producer: Redis = createRedisConnection(deps.redisUrl, 'producer', 'worker-producer');
-  const queues = createQueues(producer, config.redis.queuePrefix, config.plans.attempts);
-  const relay = createOutboxRelay({ orm: deps.orm, queues, logger, pollMs: config.outbox.pollMs });
+  const queues = createQueues(producer, config);
+  const relay = createOutboxRelay({ orm: deps.orm, queues, logger, pollMs: config.outbox.pollMs, catalogue });
   const jobDeps: JobDeps = {
     orm: deps.orm,
     logger,
-    planProvider: deps.planProvider,
+    // AI_REQUESTS_PER_MINUTE binds AI calls across every worker; offline plans pass unlimited.
+    planProvider: limitAiCalls(deps.planProvider, {
+      redis: producer,
+      keyPrefix: config.redis.queuePrefix,
+      requestsPerMinute: config.ai.requestsPerMinute,
+    }),
     telegram: deps.telegram,
     miniAppUrl: deps.miniAppUrl,
     pacer: createSendPacer({
@@ -72,7 +86,6 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
       messagesPerSecond: config.telegram.messagesPerSecond,
       requestTimeoutMs: config.telegram.timeoutMs,
     }),
-    onOutboxWritten: () => relay.nudge(),
     liveEvents: createJobLiveEvents(producer, config.redis.queuePrefix),
     redis: { client: producer, keyPrefix: config.redis.queuePrefix },
     metrics: deps.metrics,
@@ -94,12 +107,16 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
       );
     }
   };
-  const onFailed = createFinalFailureHandler(catalogue, jobDeps);
+  const onFailed = createFinalFailureHandler(catalogue, handlers, jobDeps);
   const connections: Redis[] = [producer];
-  const workers = config.worker.queues.map((queue) => {
+  const workers = selectedQueues.map((queue) => {
     const connection = createRedisConnection(deps.redisUrl, 'worker', `worker-${queue}`);
     connections.push(connection);
-    const worker = new Worker(queue, createJobProcessor(catalogue, jobDeps, queues[queue]), {
+    const processor = createJobProcessor(catalogue, handlers, jobDeps, queues[queue], {
+      dependencyOutageMs: DEPENDENCY_OUTAGE_MS,
+    });
+    const spec: QueueSpec = QUEUES[queue];
+    const worker = new Worker(queue, processor, {
       connection,
       prefix: config.redis.queuePrefix,
       autorun: false,
@@ -112,7 +129,8 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
         backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
           backoffDelayMs(attemptsMade, error, config.worker.backoffBaseMs),
       },
-      ...queueLimits(config, queue),
+      concurrency: spec.concurrency(config),
+      ...(spec.limiter ? { limiter: spec.limiter(config) } : {}),
     });
     worker.on('completed', (job: Job) => observeJob(queue, job, 'completed'));
     worker.on('failed', (job: Job | undefined, error: Error) => {
@@ -128,20 +146,25 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
     worker.on('error', (error) => logger.warn({ queue, err: error.message }, 'worker connection error'));
     return worker;
   });
-  const metricsSchedulers = config.worker.queues.includes('metrics')
-    ? createMetricsSchedulers({
-        orm: deps.orm,
-        queue: queues.metrics,
-        everyMs: config.metrics.intervalMs,
-        logger,
-      })
-    : undefined;
+  const schedulers = createTenantSchedulers({
+    orm: deps.orm,
+    queues,
+    queueNames: selectedQueues,
+    catalogue,
+    config,
+    logger,
+  });
   const reconciler = createReconciler({
     orm: deps.orm,
     queues,
     logger,
     intervalMs: config.worker.reconcileIntervalMs,
     staleMs: config.worker.staleWorkMs,
+    catalogue,
+    // The job's own final-failure transition, so work the reconciler gives up on ends the same way.
+    finalFailure: async (name, payload, error) => {
+      await handlers[name]?.onFinalFailure?.(payload as never, jobDeps, error);
+    },
   });
 
   return {
@@ -155,11 +178,11 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
       reconciler.start();
       for (const worker of workers) void worker.run();
       await Promise.all(workers.map((worker) => worker.waitUntilReady()));
-      await metricsSchedulers?.start();
-      logger.info({ queues: config.worker.queues }, 'worker started');
+      await schedulers.start();
+      logger.info({ queues: selectedQueues }, 'worker started');
     },
     async stop(): Promise<void> {
-      metricsSchedulers?.stop();
+      schedulers.stop();
       await Promise.all(workers.map((worker) => worker.close()));
       await Promise.all([relay.stop(), reconciler.stop()]);
       await closeQueues(queues);

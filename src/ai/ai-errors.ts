@@ -9,6 +9,18 @@ export class AiRateLimitedError extends Error {
   }
 }
 
+/**
+ * Our own limit, not the provider's: the AI_REQUESTS_PER_MINUTE budget that every worker shares
+ * through Redis has no free slot for retryAfterMs (src/ai/rate-limited-plan-provider.ts). No AI
+ * call was made and nothing failed, so the job should run again after retryAfterMs without
+ * spending an attempt. It extends AiRateLimitedError so that code knowing only "rate limited,
+ * come back in retryAfterMs" waits correctly; code that treats the two differently (an upstream
+ * 429 is a failed call and a signal to pause everyone) must check for this class first.
+ */
+export class AiLocalRateLimitError extends AiRateLimitedError {
+  override name = 'AiLocalRateLimitError';
+}
+
 /** A failure that may go away on its own: timeout, network, 5xx, a malformed reply. */
 export class AiTransientError extends Error {
   override name = 'AiTransientError';

@@ -1,3 +1,4 @@
+import { withTimeout as bounded } from '../util/with-timeout.ts';
 import { type BillingAdapter, BillingTimeoutError } from './billing-adapter.ts';
 
 /**
@@ -8,24 +9,14 @@ export function withTimeout(adapter: BillingAdapter, timeoutMs: number): Billing
   return {
     provider: adapter.provider,
     async getSubscriptionsForUsers(userIds, lookup) {
-      const controller = new AbortController();
-      lookup.signal?.addEventListener('abort', () => controller.abort(lookup.signal?.reason), { once: true });
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new BillingTimeoutError(userIds.length, timeoutMs);
-          controller.abort(error);
-          reject(error);
-        }, timeoutMs);
-      });
-      const call = adapter.getSubscriptionsForUsers(userIds, { ...lookup, signal: controller.signal });
-      // The losing call may still reject later; nobody is waiting for it any more.
-      call.catch(() => {});
-      try {
-        return await Promise.race([call, timedOut]);
-      } finally {
-        clearTimeout(timer);
-      }
+      return bounded(
+        timeoutMs,
+        (signal) => {
+          const both = lookup.signal ? AbortSignal.any([signal, lookup.signal]) : signal;
+          return adapter.getSubscriptionsForUsers(userIds, { ...lookup, signal: both });
+        },
+        () => new BillingTimeoutError(userIds.length, timeoutMs),
+      );
     },
   };
 }

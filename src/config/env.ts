@@ -81,7 +81,10 @@ const envSchema = z.object({
   PLAN_WORKER_CONCURRENCY: int(4, 1, 100),
   NOTIFICATION_WORKER_CONCURRENCY: int(4, 1, 200),
   PLANS_PER_USER_PER_DAY: int(3, 1, 1000),
-  WORKER_QUEUES: csv.pipe(z.array(z.enum(['plans', 'notifications', 'metrics']))),
+  // Checked against the job catalogue by the worker process (workerQueues), which owns the names.
+  WORKER_QUEUES: csv.pipe(
+    z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'queue names are lower-case words')),
+  ),
   METRICS_INTERVAL_MS: int(300_000, 1_000, 24 * 3_600_000),
   OUTBOX_POLL_MS: int(1000, 10, 60_000),
   WORKER_LOCK_MS: int(30_000, 500, 600_000),
@@ -99,7 +102,6 @@ const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
-export type QueueName = 'plans' | 'notifications' | 'metrics';
 
 export interface Config {
   nodeEnv: Env['NODE_ENV'];
@@ -135,7 +137,8 @@ export interface Config {
   /** How often the job scheduler recomputes each tenant's panel metrics. */
   metrics: { intervalMs: number };
   worker: {
-    queues: QueueName[];
+    /** Undefined: every queue of the catalogue. */
+    queues: string[] | undefined;
     lockMs: number;
     stalledIntervalMs: number;
     reconcileIntervalMs: number;
@@ -217,7 +220,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     notifications: { workerConcurrency: env.NOTIFICATION_WORKER_CONCURRENCY },
     metrics: { intervalMs: env.METRICS_INTERVAL_MS },
     worker: {
-      queues: env.WORKER_QUEUES.length ? env.WORKER_QUEUES : ['plans', 'notifications', 'metrics'],
+      queues: env.WORKER_QUEUES.length ? env.WORKER_QUEUES : undefined,
       lockMs: env.WORKER_LOCK_MS,
       stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,

@@ -7,7 +7,7 @@ import { AppError, NotFoundError } from './errors.ts';
 import { type KeysetPosition, NEWEST_FIRST, olderThan, type Page, toPage } from './keyset.ts';
 import { triggerMetricsRecompute } from './metrics-trigger.ts';
 import { acceptedMessage } from './notification-texts.ts';
-import { queueNotification } from './notifications.ts';
+import { queueClientMessage } from './notifications.ts';
 
 export interface ApplicationView {
   id: string;
@@ -120,14 +120,13 @@ export async function decideApplication(
     });
     if (input.decision === 'accept') {
       user.isClient = true;
-      const message = acceptedMessage(user.languageCode ?? null, user.firstName || null);
-      queueNotification(tx, {
+      queueClientMessage(tx, {
         tenantId: input.tenantId,
         user,
         kind: 'application_accepted',
         dedupeKey: `application_accepted:${application.id}`,
-        text: message.text,
-        button: input.miniAppUrl ? { text: message.buttonText, url: input.miniAppUrl } : null,
+        message: acceptedMessage(user.languageCode ?? null, user.firstName || null),
+        miniAppUrl: input.miniAppUrl,
         now,
       });
     }

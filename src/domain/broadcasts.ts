@@ -1,17 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { BroadcastSegment } from '../db/entities/broadcast.entity.ts';
-import { Broadcast, type Notification, Outbox } from '../db/entities/index.ts';
+import { Broadcast, type Notification } from '../db/entities/index.ts';
 import type { EntityManager } from '../db/orm.ts';
+import { enqueue } from '../queue/outbox-writer.ts';
 import { writeAudit } from './audit-log.ts';
-
-export function broadcastFanOutJob(tenantId: string, broadcastId: string) {
-  return {
-    queue: 'notifications',
-    jobName: 'notifications.broadcast',
-    jobId: `broadcast-${broadcastId}`,
-    payload: { tenantId, broadcastId },
-  };
-}
 
 /** Stores the broadcast, its audit record and the fan-out job in one transaction. */
 export async function createBroadcast(
@@ -39,11 +31,7 @@ export async function createBroadcast(
       details: { segment: input.segment, length: input.text.length },
       at: now,
     });
-    tx.create(Outbox, {
-      tenantId: input.tenantId,
-      ...broadcastFanOutJob(input.tenantId, broadcast.id),
-      createdAt: now,
-    });
+    enqueue(tx, 'notifications.broadcast', { tenantId: input.tenantId, broadcastId: broadcast.id }, now);
     await tx.flush();
     return broadcast;
   });

@@ -36,6 +36,12 @@ export interface LiveEventPublisher {
   publish(tenantId: string, event: LiveEvent): void;
 }
 
+/** A publisher that can also rate-limit an event stream across every process (Redis SET NX PX). */
+export interface ThrottledLiveEvents extends LiveEventPublisher {
+  /** True for the first caller per key within `ms`, across every worker process. */
+  throttle(key: string, ms: number): Promise<boolean>;
+}
+
 export function liveEventsChannel(prefix: string, tenantId: string): string {
   return `${prefix}:live:${tenantId}`;
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { MetricsSnapshot } from '../db/entities/index.ts';
 import type { EntityManager } from '../db/orm.ts';
+import { withTimeout } from '../util/with-timeout.ts';
 import { METRICS_VERSION, type MetricsSnapshotData, type TenantMetrics } from './panel-metrics.ts';
 
 /** Outlives two scheduler periods, so a healthy tenant's panel never reads PostgreSQL. */
@@ -54,17 +55,11 @@ export async function readMetricsCache(
   prefix: string,
   tenantId: string,
 ): Promise<MetricsSnapshotData | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), CACHE_READ_TIMEOUT_MS);
-  });
   try {
-    const raw = await Promise.race([redis.get(metricsCacheKey(prefix, tenantId)), timeout]);
+    const raw = await withTimeout(CACHE_READ_TIMEOUT_MS, redis.get(metricsCacheKey(prefix, tenantId)));
     return raw ? (parse(JSON.parse(raw)) ?? undefined) : undefined;
   } catch {
     return undefined;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { Notification, Outbox, type TelegramUser } from '../db/entities/index.ts';
+import { Notification, type TelegramUser } from '../db/entities/index.ts';
 import type { NotificationButton } from '../db/entities/notification.entity.ts';
 import type { EntityManager } from '../db/orm.ts';
+import { enqueue } from '../queue/outbox-writer.ts';
 
-/** The send job of one notification; its id is stable, so publishing twice enqueues it once. */
-export function notificationJob(tenantId: string, notificationId: string) {
-  return {
-    queue: 'notifications',
-    jobName: 'notifications.send',
-    jobId: `notification-${notificationId}`,
-    payload: { tenantId, notificationId },
-  };
+export interface NotificationInput {
+  tenantId: string;
+  user: Pick<TelegramUser, 'id' | 'telegramId'>;
+  kind: string;
+  dedupeKey: string;
+  text: string;
+  button: NotificationButton | null;
+  now: Date;
 }
 
 /**
@@ -18,18 +19,7 @@ export function notificationJob(tenantId: string, notificationId: string) {
  * exactly when the change that caused it commits. `dedupeKey` (unique per tenant) names that
  * cause: one cause, one message.
  */
-export function queueNotification(
-  tx: EntityManager,
-  input: {
-    tenantId: string;
-    user: Pick<TelegramUser, 'id' | 'telegramId'>;
-    kind: string;
-    dedupeKey: string;
-    text: string;
-    button: NotificationButton | null;
-    now: Date;
-  },
-): Notification {
+export function queueNotification(tx: EntityManager, input: NotificationInput): Notification {
   const notification = tx.create(Notification, {
     id: randomUUID(),
     tenantId: input.tenantId,
@@ -43,10 +33,25 @@ export function queueNotification(
     createdAt: input.now,
     updatedAt: input.now,
   });
-  tx.create(Outbox, {
-    tenantId: input.tenantId,
-    ...notificationJob(input.tenantId, notification.id),
-    createdAt: input.now,
-  });
+  enqueue(tx, 'notifications.send', { tenantId: input.tenantId, notificationId: notification.id }, input.now);
   return notification;
+}
+
+/**
+ * A client-facing message with an "open the app" button when the Mini App URL is known: the shape
+ * of every message a lifecycle sends a client (plan ready, plan failed, accepted).
+ */
+export function queueClientMessage(
+  tx: EntityManager,
+  input: Omit<NotificationInput, 'text' | 'button'> & {
+    message: { text: string; buttonText: string };
+    miniAppUrl: string | undefined;
+  },
+): Notification {
+  const { message, miniAppUrl, ...rest } = input;
+  return queueNotification(tx, {
+    ...rest,
+    text: message.text,
+    button: miniAppUrl ? { text: message.buttonText, url: miniAppUrl } : null,
+  });
 }

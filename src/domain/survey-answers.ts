@@ -41,3 +41,17 @@ export const surveyAnswersSchema = z
   .strict();
 
 export type SurveyAnswers = z.infer<typeof surveyAnswersSchema>;
+
+/** A complete, valid set of answers: the API's documented example, and what tests submit. */
+export const EXAMPLE_ANSWERS: SurveyAnswers = {
+  goal: 'build_muscle',
+  sex: 'female',
+  age: 30,
+  heightCm: 168,
+  weightKg: 60,
+  activityLevel: 'moderate',
+  experience: 'beginner',
+  daysPerWeek: 3,
+  sessionMinutes: 45,
+  equipment: ['dumbbells'],
+};

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/postgresql';
-import { Application, Outbox, PersonalPlan, Survey, TelegramUser } from '../db/entities/index.ts';
+import { Application, PersonalPlan, Survey, TelegramUser } from '../db/entities/index.ts';
 import type { EntityManager } from '../db/orm.ts';
+import { enqueue } from '../queue/outbox-writer.ts';
+import { queueNewApplicationAlerts } from './admin-alerts.ts';
 import { TooManyRequestsError } from './errors.ts';
 import { triggerMetricsRecompute } from './metrics-trigger.ts';
 import type { SurveyAnswers } from './survey-answers.ts';
@@ -14,29 +16,32 @@ export interface SubmittedSurvey {
   planId: string;
 }
 
-/** The job that turns a queued plan into a ready one; id is stable so it is enqueued at most once. */
-export function planJob(tenantId: string, planId: string) {
-  return {
-    queue: 'plans',
-    jobName: 'plans.generate',
-    jobId: `plan-${planId}`,
-    payload: { tenantId, planId },
-  };
-}
-
 /**
- * Stores the survey, the panel application, the queued plan and the outbox record in one
- * transaction: either the client's request exists completely and will be processed, or not at all.
+ * Stores the survey, the panel application, the queued plan, the admins' "new application"
+ * messages and the outbox records in one transaction: either the client's request exists
+ * completely and will be processed, or not at all.
  * The quota is a rolling 24 hours; plans that failed do not count against it.
  */
 export async function submitSurvey(
   em: EntityManager,
-  input: { tenantId: string; userId: string; answers: SurveyAnswers; plansPerDay: number; now?: Date },
+  input: {
+    tenantId: string;
+    userId: string;
+    answers: SurveyAnswers;
+    plansPerDay: number;
+    /** TELEGRAM_ADMINS, who get the "new application" alert as owners. */
+    configuredOwners?: string[];
+    now?: Date;
+  },
 ): Promise<SubmittedSurvey> {
   const now = input.now ?? new Date();
   return em.transactional(async (tx) => {
     // Serialises concurrent submissions of one user so the quota cannot be raced past.
-    await tx.findOneOrFail(TelegramUser, { id: input.userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const applicant = await tx.findOneOrFail(
+      TelegramUser,
+      { id: input.userId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
 
     const windowStart = new Date(now.getTime() - DAY_MS);
     const recent = await tx.find(
@@ -78,7 +83,15 @@ export async function submitSurvey(
       createdAt: now,
       updatedAt: now,
     });
-    tx.create(Outbox, { tenantId: input.tenantId, ...planJob(input.tenantId, plan.id), createdAt: now });
+    enqueue(tx, 'plans.generate', { tenantId: input.tenantId, planId: plan.id }, now);
+    await queueNewApplicationAlerts(tx, {
+      tenantId: input.tenantId,
+      applicationId: application.id,
+      applicant,
+      answers: input.answers,
+      configuredOwners: input.configuredOwners ?? [],
+      now,
+    });
     await tx.flush();
     await triggerMetricsRecompute(tx, input.tenantId, now);
     return { surveyId: survey.id, applicationId: application.id, planId: plan.id };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TelegramUser } from '../db/entities/index.ts';
 import type { EntityManager } from '../db/orm.ts';
 import type { InitDataUser } from '../telegram/init-data.ts';
+import { userReachability } from './user-reachability.ts';
 
 /** Writing on every request would turn reads into writes; refresh the profile at most this often. */
 const SEEN_REFRESH_MS = 5 * 60_000;
@@ -103,7 +104,7 @@ export async function registerBotUser(
     lastName: profile.lastName,
     username: profile.username,
     languageCode: profile.languageCode,
-    unreachableAt: null,
+    ...userReachability.reachableFields,
     updatedAt: now,
   };
   const user = await upsertByTelegramId(

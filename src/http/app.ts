@@ -14,6 +14,7 @@ import { bullBoardMiddleware } from './bull-board.ts';
 import { closeConnectionsWhenDraining } from './close-when-draining.ts';
 import { errorMiddleware } from './error-middleware.ts';
 import { requestContext } from './request-context.ts';
+import type { RequestState } from './request-state.ts';
 import { ROUTES } from './route-table.ts';
 import { TEST_RESULTS_PER_HOUR } from './routes/mini-app-routes.ts';
 import type { RouteDefinition } from './routing/define-route.ts';
@@ -33,7 +34,6 @@ export interface HttpAppDeps {
   liveEvents: LiveEventPublisher;
   /** Every queue, for Bull Board and the queue gauges on /metrics. */
   queues: Queue[];
-  onOutboxWritten(): void;
   isShuttingDown(): boolean;
   /** Defaults to the configured provider; tests pass one they control. */
   billing?: BillingAdapter;
@@ -42,13 +42,13 @@ export interface HttpAppDeps {
 }
 
 /** Builds the Koa app; listening is the web process's job. */
-export function createHttpApp(deps: HttpAppDeps): Koa {
+export function createHttpApp(deps: HttpAppDeps): Koa<RequestState> {
   if (deps.config.telegram.webhookUrl && !deps.bot) {
     throw new Error('TELEGRAM_WEBHOOK_URL is set but the web process was given no bot');
   }
   // Behind reverse proxies (TRUST_PROXY) ctx.ip comes from X-Forwarded-For, but only from the
   // entries our own proxies appended (the last N): anything left of them is what the caller sent.
-  const app = new Koa({
+  const app = new Koa<RequestState>({
     proxy: deps.config.http.trustedProxyHops > 0,
     maxIpsCount: deps.config.http.trustedProxyHops,
   });
@@ -82,7 +82,6 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
     liveEvents: deps.liveEvents,
     queues: deps.queues,
     bot: deps.bot,
-    onOutboxWritten: deps.onOutboxWritten,
     isShuttingDown: deps.isShuttingDown,
     // One billing adapter (with its timeout) for every route that shows subscriptions.
     billing: deps.billing ?? createBillingAdapter(deps.config, deps.orm),

@@ -1,12 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import type { Redis } from 'ioredis';
-import type { Context, Next } from 'koa';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import { ForbiddenError, ServiceUnavailableError, TooManyRequestsError } from '../domain/errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { secretDigest } from '../security/constant-time.ts';
+import type { AppContext as Context, Next } from './request-state.ts';
 import { createSharedRateLimiter } from './shared-rate-limiter.ts';
 
 export interface BotApiAuthDeps {

@@ -1,5 +1,6 @@
-import type { Context, Next } from 'koa';
+import { isDependencyDown } from '../db/dependency-errors.ts';
 import { AppError } from '../domain/errors.ts';
+import type { AppContext as Context, Next } from './request-state.ts';
 
 const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
   'entity.parse.failed': {
@@ -69,38 +70,6 @@ const INPUT_SQL_STATES: Record<string, { code: string; message: string }> = {
   '22008': { code: 'invalid_value', message: 'A date or time in the request is out of range.' },
   '22003': { code: 'invalid_value', message: 'A number in the request is out of range.' },
 };
-
-/** Connection-level failures of PostgreSQL or Redis: the service is degraded, not the request bad. */
-export function isDependencyDown(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const { code, name, message } = current as { code?: string; name?: string; message?: string };
-    if (
-      code &&
-      [
-        'ECONNREFUSED',
-        'ECONNRESET',
-        'ETIMEDOUT',
-        'EHOSTUNREACH',
-        'ENOTFOUND',
-        '57P01',
-        '57P03',
-        '57014',
-      ].includes(code)
-    )
-      return true;
-    if (name === 'ConnectionException' || name === 'MaxRetriesPerRequestError') return true;
-    if (
-      message &&
-      /Connection terminated|connect ECONNREFUSED|Stream isn't writeable|timeout exceeded when trying to connect|Query read timeout/i.test(
-        message,
-      )
-    )
-      return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
 
 function send(ctx: Context, status: number, code: string, message: string, details?: unknown[]) {
   ctx.status = status;

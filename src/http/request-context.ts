@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Context, Next } from 'koa';
 import type { Logger } from '../config/logger.ts';
 import { DEFAULT_TENANT_ID, forkForTenant } from '../db/orm.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { AppContext as Context, Next } from './request-state.ts';
 
 /**
  * Gives each request an id, a child logger and its own EntityManager fork. Access logs carry

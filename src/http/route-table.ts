@@ -6,6 +6,7 @@ import { panelAdminRoutes } from './routes/panel-admin-routes.ts';
 import { panelApplicationRoutes } from './routes/panel-application-routes.ts';
 import { panelBroadcastRoutes } from './routes/panel-broadcast-routes.ts';
 import { panelClientRoutes } from './routes/panel-client-routes.ts';
+import { panelPreferenceRoutes } from './routes/panel-preference-routes.ts';
 import { telegramWebhookRoutes } from './routes/telegram-webhook-routes.ts';
 import { PUBLIC } from './routing/access.ts';
 import { defineRoute, type RouteDefinition } from './routing/define-route.ts';
@@ -39,6 +40,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   ...panelClientRoutes,
   ...panelAdminRoutes,
   ...panelBroadcastRoutes,
+  ...panelPreferenceRoutes,
   ...botApiRoutes,
   ...telegramWebhookRoutes,
   ...opsRoutes,

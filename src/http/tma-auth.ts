@@ -1,10 +1,10 @@
-import type { Context, Next } from 'koa';
 import type { Config } from '../config/env.ts';
 import { UnauthorizedError } from '../domain/errors.ts';
 import { upsertTelegramUser } from '../domain/users.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { InitDataError, validateInitData } from '../telegram/init-data.ts';
 import { startAuthAttempt } from './auth-attempt.ts';
+import type { AppContext as Context, Next } from './request-state.ts';
 
 /**
  * `Authorization: tma <initData>` → ctx.state.user, or 401. The raw string is never logged.

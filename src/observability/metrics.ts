@@ -73,6 +73,21 @@ export function createMetrics() {
       labelNames: ['queue', 'state'] as const,
       registers,
     }),
+    outboxPending: new Gauge({
+      name: 'outbox_pending',
+      help: 'Outbox rows waiting to be published to the queues (sampled at scrape time)',
+      registers,
+    }),
+    outboxOldestAgeSeconds: new Gauge({
+      name: 'outbox_oldest_age_seconds',
+      help: 'Age of the oldest outbox row waiting to be published; 0 when none waits',
+      registers,
+    }),
+    outboxParked: new Gauge({
+      name: 'outbox_parked',
+      help: 'Outbox rows parked after failing to publish (unknown job, invalid payload); need an operator',
+      registers,
+    }),
     jobDuration: new Histogram({
       name: 'bullmq_job_duration_seconds',
       help: 'Job processing time by queue, job name and outcome',

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import { BOT_ALLOWED_UPDATES, configureBot, createBot, describeBotError } from '../telegram/bot.ts';
+import { settledWithin } from '../util/with-timeout.ts';
 
 export interface BotProcessDeps {
   config: Config;
@@ -72,19 +73,9 @@ export function createBotProcess(deps: BotProcessDeps) {
       } catch {
         // "Bot is not running!": polling already ended on its own.
       }
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), STOP_WAIT_MS);
-      });
-      const outcome = await Promise.race([
-        polling.then(
-          () => 'stopped' as const,
-          () => 'stopped' as const,
-        ),
-        timedOut,
-      ]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') logger.warn('bot polling did not end in time; leaving it behind');
+      if (!(await settledWithin(polling, STOP_WAIT_MS))) {
+        logger.warn('bot polling did not end in time; leaving it behind');
+      }
       logger.info('bot stopped');
     },
   };

@@ -29,7 +29,7 @@ export interface WebProcessDeps {
 export function createWebProcess(deps: WebProcessDeps) {
   const { config, logger } = deps;
   const redis = createRedisConnection(deps.redisUrl, 'producer', 'web');
-  const queues = createQueues(redis, config.redis.queuePrefix, config.plans.attempts);
+  const queues = createQueues(redis, config);
   const relay = createOutboxRelay({ orm: deps.orm, queues, logger, pollMs: config.outbox.pollMs });
   const liveEvents = createLiveEventPublisher(redis, config.redis.queuePrefix);
   const panelSocket = createPanelWebSocketServer({
@@ -51,7 +51,6 @@ export function createWebProcess(deps: WebProcessDeps) {
     queues: Object.values(queues),
     bot,
     liveEvents,
-    onOutboxWritten: () => relay.nudge(),
     isShuttingDown: () => shuttingDown,
   });
   const server: Server = createServer(app.callback());

@@ -1,13 +1,15 @@
 import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../config/logger.ts';
+import { isDependencyDown } from '../db/dependency-errors.ts';
 import { Outbox } from '../db/entities/index.ts';
-import type { JobName } from './queue-catalogue.ts';
-import { addJobs, type Queues } from './queues.ts';
+import { JOBS, type JobCatalogue } from './job-catalogue.ts';
+import { listenForOutboxWrites } from './outbox-listener.ts';
+import type { Queues } from './queues.ts';
 
 export interface OutboxRelay {
   start(): void;
   stop(): Promise<void>;
-  /** Ask for a publish pass now (after a commit) instead of waiting for the next poll. */
+  /** Ask for a publish pass now instead of waiting for the next poll. */
   nudge(): void;
   /** One pass; returns how many records were published. Exposed for tests and ops scripts. */
   publishBatch(): Promise<number>;
@@ -19,29 +21,95 @@ export interface OutboxRelayOptions {
   logger: Logger;
   pollMs: number;
   batchSize?: number;
+  catalogue?: JobCatalogue;
+  /** Tries before a row that cannot be published is parked for an operator. */
+  maxAttempts?: number;
 }
+
+/** Tries of one row before it is parked; with the backoff below that is about 8 seconds. */
+export const OUTBOX_MAX_ATTEMPTS = 5;
+const rowBackoffMs = (attempts: number) => Math.min(500 * 2 ** (attempts - 1), 60_000);
+
+type Row = Outbox;
+
+/** How often a parked row whose job this relay knows is tried again. */
+const PARKED_RETRY_MS = 60_000;
 
 /**
  * Copies committed outbox rows into BullMQ. Rows are claimed with FOR UPDATE SKIP LOCKED so any
  * number of relays (one per web and worker process) can run side by side; a row is marked
- * published only after Redis accepted the jobs, and job ids are stable, so a crash between the
+ * published only after Redis accepted its job, and job ids are stable, so a crash between the
  * two steps re-adds a job that BullMQ then ignores.
+ *
+ * A row that cannot be published (a job this version does not know, e.g. during a rolling
+ * deploy; a payload that fails its schema; Redis refusing that one job) is tried again later
+ * with backoff, then parked with its error after OUTBOX_MAX_ATTEMPTS. It never blocks other rows:
+ * rows waiting for a retry are not claimed. An outage (Redis or PostgreSQL down) spends no tries.
+ * A parked row whose job this relay knows is tried again every minute, so rows an older version
+ * parked during a rolling deploy are published by the new one without an operator.
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 200;
+  const catalogue: JobCatalogue = options.catalogue ?? JOBS;
+  const maxAttempts = options.maxAttempts ?? OUTBOX_MAX_ATTEMPTS;
   const log = options.logger.child({ component: 'outbox_relay' });
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
   let pendingNudge = false;
   let failing = false;
+  let listener: { close(): Promise<void> } | undefined;
+
+  /** The reason a row cannot become a job, or its BullMQ add. */
+  function prepare(row: Row) {
+    const spec = catalogue[row.jobName];
+    if (!spec) return { row, problem: `unknown job "${row.jobName}"` };
+    const parsed = spec.payload.safeParse(row.payload);
+    if (!parsed.success) return { row, problem: `invalid payload: ${parsed.error.message.slice(0, 300)}` };
+    return {
+      row,
+      queue: options.queues[spec.queue],
+      job: { name: row.jobName, data: parsed.data, opts: { jobId: row.jobId } },
+    };
+  }
+
+  /** Adds a queue's jobs in one call; if Redis refuses the batch, one by one to find the culprit. */
+  async function add(queueName: string, items: ReturnType<typeof prepare>[]) {
+    const queue = items[0]!.queue!;
+    const failures = new Map<Row, string>();
+    try {
+      await queue.addBulk(items.map((item) => item.job!));
+    } catch (error) {
+      if (isDependencyDown(error)) throw error;
+      for (const item of items) {
+        try {
+          await queue.add(item.job!.name, item.job!.data, item.job!.opts);
+        } catch (single) {
+          if (isDependencyDown(single)) throw single;
+          failures.set(
+            item.row,
+            `${queueName}: ${String((single as Error).message ?? single).slice(0, 300)}`,
+          );
+        }
+      }
+    }
+    return failures;
+  }
 
   async function publishBatch(): Promise<number> {
     const em = options.orm.em.fork({ clear: true });
     return em.transactional(async (tx) => {
+      const now = new Date();
+      const due = { $or: [{ nextAttemptAt: null }, { nextAttemptAt: { $lte: now } }] };
       const rows = await tx.find(
         Outbox,
-        { publishedAt: null },
+        {
+          publishedAt: null,
+          $or: [
+            { parkedAt: null, ...due },
+            { parkedAt: { $ne: null }, jobName: { $in: Object.keys(catalogue) }, ...due },
+          ],
+        },
         {
           orderBy: { id: 'asc' },
           limit: batchSize,
@@ -50,17 +118,48 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         },
       );
       if (rows.length === 0) return 0;
-      await addJobs(
-        options.queues,
-        rows.map((row) => ({ name: row.jobName as JobName, jobId: row.jobId, data: row.payload })),
-      );
-      await tx.nativeUpdate(
-        Outbox,
-        { id: { $in: rows.map((row) => row.id) } },
-        { publishedAt: new Date() },
-        { filters: false },
-      );
-      return rows.length;
+      const prepared = rows.map(prepare);
+      const problems = new Map<Row, string>();
+      const byQueue = new Map<string, ReturnType<typeof prepare>[]>();
+      for (const item of prepared) {
+        if (item.problem) problems.set(item.row, item.problem);
+        else byQueue.set(item.queue!.name, [...(byQueue.get(item.queue!.name) ?? []), item]);
+      }
+      for (const [queueName, items] of byQueue) {
+        for (const [row, problem] of await add(queueName, items)) problems.set(row, problem);
+      }
+      const published = rows.filter((row) => !problems.has(row));
+      if (published.length > 0) {
+        await tx.nativeUpdate(
+          Outbox,
+          { id: { $in: published.map((row) => row.id) } },
+          { publishedAt: now },
+          { filters: false },
+        );
+      }
+      for (const [row, problem] of problems) {
+        const attempts = row.attempts + 1;
+        const wasParked = row.parkedAt != null;
+        const parked = wasParked || attempts >= maxAttempts;
+        await tx.nativeUpdate(
+          Outbox,
+          { id: row.id },
+          {
+            attempts,
+            lastError: problem,
+            nextAttemptAt: new Date(now.getTime() + (parked ? PARKED_RETRY_MS : rowBackoffMs(attempts))),
+            parkedAt: wasParked ? row.parkedAt : parked ? now : null,
+          },
+          { filters: false },
+        );
+        const fields = { outboxId: row.id, jobName: row.jobName, jobId: row.jobId, attempts, err: problem };
+        if (wasParked)
+          log.debug({ event: 'outbox_parked_row_failed', ...fields }, 'parked outbox row still fails');
+        else if (parked)
+          log.error({ event: 'outbox_row_parked', ...fields }, 'outbox row parked; see the runbook');
+        else log.warn({ event: 'outbox_row_failed', ...fields }, 'outbox row not published; will retry');
+      }
+      return published.length;
     });
   }
 
@@ -101,21 +200,24 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
+  function nudge() {
+    if (wake) wake();
+    else pendingNudge = true;
+  }
+
   return {
     start() {
       if (running) return;
       running = true;
+      listener = listenForOutboxWrites(options.orm, nudge, log);
       loop = run();
     },
     async stop() {
       running = false;
       wake?.();
-      await loop;
+      await Promise.all([loop, listener?.close()]);
     },
-    nudge() {
-      if (wake) wake();
-      else pendingNudge = true;
-    },
+    nudge,
     publishBatch,
   };
 }

@@ -1,17 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../config/logger.ts';
-import { Broadcast, Notification, PersonalPlan } from '../db/entities/index.ts';
-import { broadcastFanOutJob } from '../domain/broadcasts.ts';
-import { notificationJob } from '../domain/notifications.ts';
-import { planJob } from '../domain/surveys.ts';
-import { addJobs, type Queues } from './queues.ts';
-
-/** The same stable job ids and payloads the domain writes to the outbox. */
-function jobOf(job: { jobId: string; payload: Record<string, unknown> }) {
-  return { jobId: job.jobId, data: job.payload };
-}
-
-const INTERRUPTED = 'Processing was interrupted. Please try again.';
+import { JOBS, type JobCatalogue } from './job-catalogue.ts';
+import type { Queues } from './queues.ts';
 
 export interface ReconcilerOptions {
   orm: MikroORM;
@@ -19,82 +9,43 @@ export interface ReconcilerOptions {
   logger: Logger;
   intervalMs: number;
   staleMs: number;
+  catalogue?: JobCatalogue;
+  /** Runs a job's final-failure hook with the worker's deps (bound by the worker process). */
+  finalFailure(name: string, payload: unknown, error: Error): Promise<void>;
 }
 
 /**
  * The safety net behind the outbox: if Redis lost a job (restart without AOF, flush, eviction),
- * unfinished plans and notifications would wait forever. Anything unfinished and untouched for
- * `staleMs` whose job is gone is enqueued again under its stable id; a job BullMQ already gave up
- * on gets its final-failure transition.
+ * unfinished work would wait forever. For every job of the catalogue that can name its stuck work
+ * (`findStuck`), anything unfinished and untouched for `staleMs` whose job is gone is enqueued
+ * again under its stable id; work whose job BullMQ already gave up on gets the job's own
+ * final-failure transition, so it ends exactly as if the job had failed it.
  */
 export function createReconciler(options: ReconcilerOptions) {
   const log = options.logger.child({ component: 'reconciler' });
+  const catalogue: JobCatalogue = options.catalogue ?? JOBS;
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<void> | undefined;
 
   async function reconcileOnce(): Promise<{ requeued: number; failed: number }> {
     const em = options.orm.em.fork({ clear: true });
     const before = new Date(Date.now() - options.staleMs);
-    const plans = await em.find(
-      PersonalPlan,
-      { status: { $in: ['queued', 'generating'] }, updatedAt: { $lt: before } },
-      { limit: 500, filters: false, fields: ['id', 'tenantId'] },
-    );
-    const notifications = await em.find(
-      Notification,
-      { status: { $in: ['pending', 'sending'] }, updatedAt: { $lt: before } },
-      { limit: 500, filters: false, fields: ['id', 'tenantId'] },
-    );
-    const broadcasts = await em.find(
-      Broadcast,
-      { status: 'fanning_out', createdAt: { $lt: before } },
-      { limit: 100, filters: false, fields: ['id', 'tenantId'] },
-    );
-    const candidates = [
-      ...broadcasts.map((row) => ({
-        queue: options.queues.notifications,
-        name: 'notifications.broadcast' as const,
-        ...jobOf(broadcastFanOutJob(row.tenantId, row.id)),
-        // A fan-out BullMQ gave up on resumes from its cursor when retried; ops decide (Bull Board).
-        markFailed: async () => 0,
-      })),
-      ...plans.map((plan) => ({
-        queue: options.queues.plans,
-        name: 'plans.generate' as const,
-        ...jobOf(planJob(plan.tenantId, plan.id)),
-        markFailed: () =>
-          em.nativeUpdate(
-            PersonalPlan,
-            { id: plan.id, status: { $in: ['queued', 'generating'] } },
-            { status: 'failed', error: INTERRUPTED, updatedAt: new Date() },
-            { filters: false },
-          ),
-      })),
-      ...notifications.map((row) => ({
-        queue: options.queues.notifications,
-        name: 'notifications.send' as const,
-        ...jobOf(notificationJob(row.tenantId, row.id)),
-        markFailed: () =>
-          em.nativeUpdate(
-            Notification,
-            { id: row.id, status: 'pending' },
-            { status: 'failed', error: INTERRUPTED, updatedAt: new Date() },
-            { filters: false },
-          ),
-      })),
-    ];
     let requeued = 0;
     let failed = 0;
-    for (const candidate of candidates) {
-      const job = await candidate.queue.getJob(candidate.jobId);
-      if (!job) {
-        await addJobs(options.queues, [
-          { name: candidate.name, jobId: candidate.jobId, data: candidate.data },
-        ]);
-        requeued++;
-      } else if ((await job.getState()) === 'failed') {
-        // Gave up without the final-failure hook running (e.g. stalled too often while workers died).
-        if ((await candidate.markFailed()) > 0) failed++;
+    for (const [name, spec] of Object.entries(catalogue)) {
+      if (!spec.findStuck) continue;
+      const queue = options.queues[spec.queue];
+      for (const payload of await spec.findStuck(em, before)) {
+        const jobId = spec.jobId(payload);
+        const job = await queue.getJob(jobId);
+        if (!job) {
+          await queue.add(name, payload, { jobId });
+          requeued++;
+        } else if ((await job.getState()) === 'failed') {
+          // Gave up without the final-failure hook finishing (e.g. the database was down then).
+          await options.finalFailure(name, payload, new Error(job.failedReason || 'interrupted'));
+          failed++;
+        }
       }
     }
     // Published outbox rows are history; keep a week for investigations, then let them go.

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { settledWithin } from '../util/with-timeout.ts';
 
 export type RedisRole = 'producer' | 'worker';
 
@@ -30,16 +31,6 @@ export function createRedisConnection(url: string, role: RedisRole, connectionNa
  */
 export async function closeRedis(redis: Redis, timeoutMs = 1_000): Promise<void> {
   if (redis.status === 'end') return;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs);
-  });
-  try {
-    await Promise.race([redis.quit().then(() => undefined), timeout]);
-  } catch {
-    // Fall through to disconnect.
-  } finally {
-    clearTimeout(timer);
-    redis.disconnect();
-  }
+  await settledWithin(redis.quit(), timeoutMs);
+  redis.disconnect();
 }

@@ -7,7 +7,9 @@ import type { Logger } from '../config/logger.ts';
 import { TelegramUser } from '../db/entities/index.ts';
 import { DEFAULT_TENANT_ID, forkForTenant } from '../db/orm.ts';
 import { findLatestPlan } from '../domain/plans.ts';
+import { userReachability } from '../domain/user-reachability.ts';
 import { type BotUserProfile, registerBotUser } from '../domain/users.ts';
+import { settledWithin, withTimeout } from '../util/with-timeout.ts';
 import { botCommands, botTexts, MENU_BUTTON_TEXT } from './bot-texts.ts';
 
 export interface BotDeps {
@@ -70,21 +72,7 @@ export function describeBotError(error: unknown, token: string): Record<string, 
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  try {
-    await Promise.race([
-      promise.then(
-        () => undefined,
-        () => undefined,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await settledWithin(promise, ms);
 }
 
 /**
@@ -147,11 +135,8 @@ export function createBot(deps: BotDeps): Telegraf {
     const status = ctx.myChatMember.new_chat_member.status;
     const where = { tenantId: DEFAULT_TENANT_ID, telegramId: String(ctx.myChatMember.from.id) };
     const em = forkForTenant(orm);
-    if (status === 'kicked') {
-      await em.nativeUpdate(TelegramUser, { ...where, unreachableAt: null }, { unreachableAt: new Date() });
-    } else if (status === 'member') {
-      await em.nativeUpdate(TelegramUser, where, { unreachableAt: null });
-    }
+    if (status === 'kicked') await userReachability.blockedBot(em, where);
+    else if (status === 'member') await userReachability.reachableAgain(em, where);
   });
 
   bot.catch(async (error: unknown, ctx: Context) => {
@@ -209,16 +194,9 @@ export async function registerWebhook(bot: Telegraf, config: Config): Promise<vo
     });
   };
   const limitMs = config.telegram.timeoutMs * 3;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new WebhookSetupTimeoutError(`Telegram did not answer within ${limitMs} ms`)),
-      limitMs,
-    );
-  });
-  try {
-    await Promise.race([register(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await withTimeout(
+    limitMs,
+    () => register(),
+    () => new WebhookSetupTimeoutError(`Telegram did not answer within ${limitMs} ms`),
+  );
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Telegram } from 'telegraf';
 import type { InlineKeyboardButton } from 'telegraf/types';
+import { withTimeout as bounded } from '../util/with-timeout.ts';
 import {
   classifyTelegramError,
   TelegramNetworkError,
@@ -130,20 +131,14 @@ async function sendFollowUpPart(send: () => Promise<number>): Promise<number> {
  * request may already have reached Telegram, hence mayHaveBeenDelivered: true.
  */
 async function withTimeout<T>(timeoutMs: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new TelegramNetworkError(true, `Telegram did not answer within ${timeoutMs} ms`, 'ETIMEDOUT'));
-      controller.abort();
-    }, timeoutMs);
-  });
   try {
-    return await Promise.race([call(controller.signal), deadline]);
+    return await bounded(
+      timeoutMs,
+      call,
+      () => new TelegramNetworkError(true, `Telegram did not answer within ${timeoutMs} ms`, 'ETIMEDOUT'),
+    );
   } catch (err) {
     throw classifyTelegramError(err);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

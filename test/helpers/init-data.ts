@@ -1,3 +1,4 @@
+import { EXAMPLE_ANSWERS } from '../../src/domain/survey-answers.ts';
 import { signInitData } from '../../src/telegram/init-data.ts';
 
 export const TEST_BOT_TOKEN = '1000000001:AAFakeSandboxTokenForLocalDevelopment';
@@ -31,15 +32,5 @@ export function authHeader(user: TestUser, options?: Parameters<typeof initDataF
   return `tma ${initDataFor(user, options)}`;
 }
 
-export const validAnswers = {
-  goal: 'build_muscle',
-  sex: 'female',
-  age: 30,
-  heightCm: 168,
-  weightKg: 60,
-  activityLevel: 'moderate',
-  experience: 'beginner',
-  daysPerWeek: 3,
-  sessionMinutes: 45,
-  equipment: ['dumbbells'],
-} as const;
+/** A complete, valid survey (the API's documented example). */
+export const validAnswers = EXAMPLE_ANSWERS;

@@ -8,10 +8,12 @@ import { createOrm, forkForTenant } from '../../src/db/orm.ts';
 import { type FakeTelegramBotApi, startFakeTelegramBotApi } from '../../src/dev/fake-telegram-bot-api.ts';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
 import { createWebProcess } from '../../src/processes/web-process.ts';
+import type { JobCatalogue } from '../../src/queue/job-catalogue.ts';
 import { createTelegramSender } from '../../src/telegram/telegram-sender.ts';
+import type { Handlers } from '../../workers/job-runner.ts';
 import { createWorkerProcess } from '../../workers/worker-process.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/fake-openai-server.ts';
-import { TEST_BOT_TOKEN } from './init-data.ts';
+import { authHeader, TEST_BOT_TOKEN, type TestUser, validAnswers } from './init-data.ts';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, uniquePrefix } from './test-database.ts';
 
 export interface TestSystemOptions {
@@ -29,6 +31,8 @@ export interface TestSystemOptions {
   systemDatabaseUrl?: (url: string) => string;
   /** DATABASE_REPLICA_URLS from the test database URL (e.g. the same database through a proxy). */
   replicaUrls?: (url: string) => string[];
+  /** A catalogue with extra jobs and their handlers, for the in-process worker. */
+  jobs?: { catalogue: JobCatalogue; handlers: Handlers };
 }
 
 export interface TestSystem {
@@ -40,10 +44,17 @@ export interface TestSystem {
   openai: FakeOpenAi | undefined;
   logs: string[];
   metrics: Metrics;
+  /** The in-process worker, when started. */
+  worker: ReturnType<typeof createWorkerProcess> | undefined;
   /** Environment for a child process (e.g. `src/cli/worker.ts`) joining this system. */
   childEnv: Record<string, string>;
   em(): ReturnType<typeof forkForTenant>;
   request(path: string, init?: RequestInit & { auth?: string }): Promise<Response>;
+  /** POST /api/surveys as this Telegram user with valid answers; the 202 body. */
+  submitSurvey(
+    telegramId: number,
+    user?: Omit<TestUser, 'id'>,
+  ): Promise<{ plan: { id: string }; applicationId: string }>;
   /** Another web process on the same database, Redis and queue prefix; stopped with the system. */
   startWebProcess(): Promise<{ baseUrl: string; web: ReturnType<typeof createWebProcess> }>;
   stop(): Promise<void>;
@@ -114,6 +125,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
           metrics,
           serveMetrics: false,
           redisUrl: options.workerRedisUrl ?? TEST_REDIS_URL,
+          ...options.jobs,
           planProvider: createPlanProvider(config.ai),
           telegram: createTelegramSender({
             botToken: TEST_BOT_TOKEN,
@@ -143,6 +155,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     openai,
     logs,
     metrics,
+    worker,
     childEnv,
     em: () => forkForTenant(assertOrm),
     request(path, init = {}) {
@@ -150,6 +163,19 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       if (init.auth) headers.set('authorization', init.auth);
       if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
       return fetch(`${baseUrl}${path}`, { ...init, headers });
+    },
+    async submitSurvey(telegramId, user = {}) {
+      const response = await fetch(`${baseUrl}/api/surveys`, {
+        headers: {
+          authorization: authHeader({ id: telegramId, ...user }),
+          'content-type': 'application/json',
+        },
+        method: 'POST',
+        body: JSON.stringify({ answers: validAnswers }),
+      });
+      if (response.status !== 202)
+        throw new Error(`survey not accepted: ${response.status} ${await response.text()}`);
+      return response.json();
     },
     async startWebProcess() {
       const extra = createWebProcess({

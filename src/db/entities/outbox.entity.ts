@@ -17,6 +17,10 @@ export const OutboxSchema = defineEntity({
     payload: p.json<Record<string, unknown>>(),
     attempts: p.integer().default(0),
     lastError: p.text().nullable(),
+    /** A row that failed to publish waits until then, so it never holds back the rows behind it. */
+    nextAttemptAt: p.datetime().nullable(),
+    /** Set after bounded tries: an operator looks at it (`outbox_parked` gauge, runbook). */
+    parkedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     publishedAt: p.datetime().nullable(),
   },

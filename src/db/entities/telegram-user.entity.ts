@@ -20,6 +20,8 @@ export const TelegramUserSchema = defineEntity({
     role: p.enum(ADMIN_ROLES).nullable(),
     /** The owner role was written from TELEGRAM_ADMINS; removing the id there revokes it at boot. */
     roleFromConfig: p.boolean().default(false),
+    /** Admins get a bot message for each new application unless they turn it off. */
+    notifyNewApplications: p.boolean().default(true),
     isClient: p.boolean().default(false),
     /** Set when Telegram answers 403 (blocked/deactivated); cleared on /start. */
     unreachableAt: p.datetime().nullable(),

@@ -3,7 +3,7 @@ import { TEST_RESULT_KINDS } from '../../db/entities/test-result.entity.ts';
 import { lookupSubscriptions, subscriptionView } from '../../domain/clients.ts';
 import { NotFoundError, TooManyRequestsError } from '../../domain/errors.ts';
 import { findLatestPlan, findOwnPlan, planView } from '../../domain/plans.ts';
-import { surveyAnswersSchema } from '../../domain/survey-answers.ts';
+import { EXAMPLE_ANSWERS, surveyAnswersSchema } from '../../domain/survey-answers.ts';
 import { submitSurvey } from '../../domain/surveys.ts';
 import { recordTestResult, testResultBodySchema } from '../../domain/test-results.ts';
 import { MINI_APP } from '../routing/access.ts';
@@ -57,22 +57,7 @@ export const miniAppRoutes = [
       .object({ answers: surveyAnswersSchema })
       .strict()
       .meta({
-        examples: [
-          {
-            answers: {
-              goal: 'build_muscle',
-              sex: 'female',
-              age: 30,
-              heightCm: 168,
-              weightKg: 60,
-              activityLevel: 'moderate',
-              experience: 'beginner',
-              daysPerWeek: 3,
-              sessionMinutes: 45,
-              equipment: ['dumbbells'],
-            },
-          },
-        ],
+        examples: [{ answers: EXAMPLE_ANSWERS }],
       }),
     responses: {
       202: {
@@ -92,9 +77,9 @@ export const miniAppRoutes = [
         userId: user.id,
         answers: body.answers,
         plansPerDay: deps.config.plans.perUserPerDay,
+        configuredOwners: deps.config.telegram.admins,
         now,
       });
-      deps.onOutboxWritten();
       // After the commit: the panel must never hear of an application that was rolled back.
       deps.liveEvents.publish(tenantId, {
         type: 'application.created',

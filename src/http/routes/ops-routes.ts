@@ -1,19 +1,21 @@
 import { z } from 'zod';
 import { collectQueueCounts } from '../../observability/queue-metrics.ts';
+import { readOutboxStatus } from '../../queue/outbox-status.ts';
+import { withTimeout } from '../../util/with-timeout.ts';
 import { PUBLIC } from '../routing/access.ts';
 import { defineRoute } from '../routing/define-route.ts';
 import type { RouteDeps } from '../routing/route-deps.ts';
 import { errorSchema } from '../schemas.ts';
 
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timeout')), ms);
-  });
+/** The outbox's backlog and parked rows, sampled at scrape time in the web process only. */
+async function sampleOutbox(deps: RouteDeps): Promise<void> {
   try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
+    const status = await readOutboxStatus(deps.orm.em.fork());
+    deps.metrics.outboxPending.set(status.pending);
+    deps.metrics.outboxOldestAgeSeconds.set(status.oldestAgeSeconds);
+    deps.metrics.outboxParked.set(status.parked);
+  } catch {
+    // Database down: /readyz says so; keep the last values.
   }
 }
 
@@ -69,7 +71,7 @@ export const opsRoutes = [
     async handler(_request, deps) {
       const probe = async (run: () => Promise<unknown>) => {
         try {
-          await withTimeout(run(), 1_000);
+          await withTimeout(1_000, run());
           return 'ok' as const;
         } catch {
           return 'down' as const;
@@ -94,12 +96,17 @@ export const opsRoutes = [
     name: 'prometheusMetrics',
     method: 'GET',
     path: '/metrics',
-    summary: 'Prometheus exposition (queue counts and daily active users sampled at scrape time)',
+    summary:
+      'Prometheus exposition (queue counts, outbox backlog and daily active users sampled at scrape time)',
     tags,
     access: { kind: 'metrics' },
     responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain' } },
     async handler(_request, deps) {
-      await Promise.all([collectQueueCounts(deps.metrics, deps.queues)(), sampleDailyActiveUsers(deps)]);
+      await Promise.all([
+        collectQueueCounts(deps.metrics, deps.queues)(),
+        sampleDailyActiveUsers(deps),
+        sampleOutbox(deps),
+      ]);
       return {
         status: 200,
         headers: { 'Content-Type': deps.metrics.registry.contentType },

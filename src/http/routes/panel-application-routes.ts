@@ -57,7 +57,6 @@ function decisionRoute(decision: 'accept' | 'reject') {
         decision,
         miniAppUrl: deps.config.telegram.miniAppUrl,
       });
-      deps.onOutboxWritten();
       if (decision === 'accept') {
         deps.liveEvents.publish(tenantId, {
           type: 'client.added',

@@ -73,14 +73,13 @@ export const panelBroadcastRoutes = [
       .strict()
       .meta({ examples: [{ text: 'New programme starts Monday!', segment: 'clients' }] }),
     responses: { 202: { description: 'Accepted', schema: z.object({ id: z.uuid() }) } },
-    async handler({ body, em, tenantId, user }, deps) {
+    async handler({ body, em, tenantId, user }) {
       const broadcast = await createBroadcast(em, {
         tenantId,
         actorId: user.id,
         text: body.text,
         segment: body.segment,
       });
-      deps.onOutboxWritten();
       return {
         status: 202,
         headers: { Location: `/api/panel/broadcasts/${broadcast.id}` },
@@ -135,7 +134,7 @@ export const panelBroadcastRoutes = [
       }
       const body = metricsView(snapshot, hasPermission(role, 'view_revenue'));
       if (snapshot) return { status: 200, body };
-      if (await triggerMetricsRecompute(em, tenantId)) deps.onOutboxWritten();
+      await triggerMetricsRecompute(em, tenantId);
       return {
         status: 202,
         headers: { 'Retry-After': String(Math.ceil(METRICS_TRIGGER_WINDOW_MS / 1000)) },

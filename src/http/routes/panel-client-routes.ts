@@ -58,7 +58,6 @@ export const panelClientRoutes = [
     responses: { 204: { description: 'Removed' }, 404: { description: 'Not a client' } },
     async handler({ params, em, tenantId, user: actor }, deps) {
       const user = await removeClient(em, { tenantId, actorId: actor.id, telegramId: params.telegramId });
-      deps.onOutboxWritten();
       deps.liveEvents.publish(tenantId, {
         type: 'client.removed',
         userId: user.id,

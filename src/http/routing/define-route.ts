@@ -1,9 +1,9 @@
-import type { Context } from 'koa';
 import type { z } from 'zod';
 import type { Logger } from '../../config/logger.ts';
 import type { TelegramUser } from '../../db/entities/index.ts';
 import type { AdminRole } from '../../db/entities/telegram-user.entity.ts';
 import type { EntityManager } from '../../db/orm.ts';
+import type { AppContext as Context } from '../request-state.ts';
 import type { Access, UserAccess } from './access.ts';
 import type { RouteDeps } from './route-deps.ts';
 

@@ -1,7 +1,7 @@
-import type { Middleware } from 'koa';
 import { NotFoundError, UnauthorizedError } from '../../domain/errors.ts';
 import { sameSecret } from '../../security/constant-time.ts';
 import { botApiAuth } from '../bot-api-auth.ts';
+import type { AppMiddleware as Middleware } from '../request-state.ts';
 import { requirePermission } from '../require-permission.ts';
 import { tmaAuth } from '../tma-auth.ts';
 import type { Access } from './access.ts';

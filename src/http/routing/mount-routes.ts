@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
 import { BadRequestError } from '../../domain/errors.ts';
+import type { AppContext as Context, AppMiddleware as Middleware } from '../request-state.ts';
 import { parseBody } from '../validation.ts';
 import type { RouteDefinition } from './define-route.ts';
 import { createGuards } from './guards.ts';

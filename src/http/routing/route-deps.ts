@@ -25,7 +25,5 @@ export interface RouteDeps {
   bot: Telegraf | undefined;
   /** Mini App test results: 100 per hour per user, shared by every web instance. */
   testResultLimiter: SharedRateLimiter;
-  /** Called after a commit that wrote outbox rows, so the relay publishes without waiting a poll. */
-  onOutboxWritten(): void;
   isShuttingDown(): boolean;
 }

@@ -1,0 +1,177 @@
+import type { DefaultJobOptions } from 'bullmq';
+import { z } from 'zod';
+import type { Config } from '../config/env.ts';
+import { Broadcast, Notification, PersonalPlan } from '../db/entities/index.ts';
+import type { EntityManager } from '../db/orm.ts';
+
+/**
+ * The one catalogue of background work: every queue with its worker limits and job options, and
+ * every job with its queue, payload schema and stable job id. Producers (`enqueue`), the outbox
+ * relay, the workers, the reconciler and `WORKER_QUEUES` are all derived from it.
+ *
+ * Adding a job: one entry in JOBS, one handler file in jobs/ (see docs/architecture.md).
+ */
+
+/** Options every job gets; retention keeps Bull Board useful without growing Redis forever. */
+const COMMON: DefaultJobOptions = {
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+  backoff: { type: 'custom' },
+};
+
+/** BullMQ ignores queue.rateLimit() on a worker without a limiter; this one never binds. */
+const PAUSABLE = { max: 1_000_000, duration: 1_000 };
+
+export interface QueueSpec {
+  /** Jobs in parallel per worker process. */
+  concurrency(config: Config): number;
+  /** A limiter BullMQ enforces across every worker of the queue; it exists so a queue can be paused. */
+  limiter?(config: Config): { max: number; duration: number };
+  jobOptions(config: Config): DefaultJobOptions;
+}
+
+export const QUEUES = {
+  plans: {
+    concurrency: (config) => config.plans.workerConcurrency,
+    // Never binds (AI calls are limited where they are made); it lets ctx.rateLimited pause the queue.
+    limiter: () => PAUSABLE,
+    jobOptions: (config) => ({ ...COMMON, attempts: config.plans.attempts }),
+  },
+  notifications: {
+    concurrency: (config) => config.notifications.workerConcurrency,
+    // The precise global and per-chat pacing is the SendPacer's; this coarse limiter only exists
+    // so a Telegram 429 can pause fetching on every worker (queue.rateLimit needs one).
+    limiter: (config) => ({ max: config.telegram.messagesPerSecond * 10, duration: 1_000 }),
+    jobOptions: () => ({ ...COMMON, attempts: 8 }),
+  },
+  metrics: {
+    // Several tenants at once; one tenant at a time is the job's own per-tenant lock.
+    concurrency: () => 2,
+    limiter: () => PAUSABLE,
+    // A snapshot is recomputed every few minutes anyway: a few retries, short retention.
+    jobOptions: () => ({
+      ...COMMON,
+      attempts: 3,
+      removeOnComplete: { age: 3600, count: 1_000 },
+      removeOnFail: { age: 24 * 3600 },
+    }),
+  },
+} as const satisfies Record<string, QueueSpec>;
+
+export type QueueName = keyof typeof QUEUES;
+export const QUEUE_NAMES = Object.keys(QUEUES) as QueueName[];
+
+type TenantPayload = z.ZodType<{ tenantId: string }>;
+
+export interface JobSpec<S extends TenantPayload = TenantPayload> {
+  queue: QueueName;
+  /** Every payload names its tenant: jobs run under that tenant's filter and budget. */
+  payload: S;
+  /** Stable, so publishing twice (or re-adding from the reconciler) enqueues the job once. No `:`. */
+  jobId(payload: z.output<S>): string;
+  /**
+   * Work this job owns that is unfinished and untouched since `before`: the reconciler re-adds
+   * its job when Redis lost it, or finishes its lifecycle when BullMQ gave up without saying so.
+   */
+  findStuck?(em: EntityManager, before: Date): Promise<z.output<S>[]>;
+  /** Run for every tenant on a schedule (a BullMQ job scheduler per tenant), besides on demand. */
+  perTenantSchedule?: {
+    everyMs(config: Config): number;
+    /** Stable: upserting it again (every worker start) replaces the schedule instead of adding one. */
+    schedulerId(tenantId: string): string;
+  };
+}
+
+const job = <S extends TenantPayload>(spec: JobSpec<S>) => spec;
+const tenantId = z.uuid();
+
+/** Domain events coalesce into one metrics recompute per tenant per window (docs/panel.md). */
+export const METRICS_TRIGGER_WINDOW_MS = 10_000;
+
+const STUCK_LIMIT = 500;
+const stuck = { limit: STUCK_LIMIT, filters: false, fields: ['id', 'tenantId'] } as const;
+
+export const JOBS = {
+  'plans.generate': job({
+    queue: 'plans',
+    payload: z.object({ tenantId, planId: z.uuid() }),
+    jobId: (p) => `plan-${p.planId}`,
+    async findStuck(em, before) {
+      const rows = await em.find(
+        PersonalPlan,
+        { status: { $in: ['queued', 'generating'] }, updatedAt: { $lt: before } },
+        stuck,
+      );
+      return rows.map((row) => ({ tenantId: row.tenantId, planId: row.id }));
+    },
+  }),
+  'notifications.send': job({
+    queue: 'notifications',
+    payload: z.object({
+      tenantId,
+      notificationId: z.uuid(),
+      /** Set by the pacer when it reserved this chat's slot and delayed the job until then. */
+      sendSlotAt: z.number().optional(),
+    }),
+    jobId: (p) => `notification-${p.notificationId}`,
+    async findStuck(em, before) {
+      const rows = await em.find(
+        Notification,
+        { status: { $in: ['pending', 'sending'] }, updatedAt: { $lt: before } },
+        stuck,
+      );
+      return rows.map((row) => ({ tenantId: row.tenantId, notificationId: row.id }));
+    },
+  }),
+  'notifications.broadcast': job({
+    queue: 'notifications',
+    payload: z.object({ tenantId, broadcastId: z.uuid() }),
+    jobId: (p) => `broadcast-${p.broadcastId}`,
+    async findStuck(em, before) {
+      const rows = await em.find(
+        Broadcast,
+        { status: 'fanning_out', createdAt: { $lt: before } },
+        { ...stuck, limit: 100 },
+      );
+      return rows.map((row) => ({ tenantId: row.tenantId, broadcastId: row.id }));
+    },
+  }),
+  'metrics.recompute': job({
+    queue: 'metrics',
+    payload: z.object({
+      tenantId,
+      /** Set by event triggers: the end of their coalescing window (epoch ms). */
+      notBefore: z.number().int().optional(),
+    }),
+    // One job per tenant per window: every event of the window maps to the same id.
+    jobId: (p) => `metrics-${p.tenantId}-${p.notBefore ?? 'now'}`,
+    perTenantSchedule: {
+      everyMs: (config) => config.metrics.intervalMs,
+      schedulerId: (tenantId) => `metrics-${tenantId}`,
+    },
+  }),
+} as const;
+
+export type JobCatalogue = Record<string, JobSpec>;
+export type AppJobs = typeof JOBS;
+export type JobName = keyof AppJobs;
+export type PayloadOf<N extends JobName> = z.input<AppJobs[N]['payload']>;
+
+/** Exponential backoff with full jitter, capped; a RetryAfterError's own delay wins when longer. */
+export function backoffDelayMs(attemptsMade: number, error?: Error, baseMs = 1_000): number {
+  const base = Math.min(baseMs * 2 ** Math.max(0, attemptsMade - 1), 5 * 60_000);
+  const jittered = Math.round(base / 2 + Math.random() * (base / 2));
+  const requested = error instanceof RetryAfterError ? error.retryAfterMs : 0;
+  return Math.max(jittered, requested);
+}
+
+/** A failure that should be retried no sooner than retryAfterMs; counts as an attempt. */
+export class RetryAfterError extends Error {
+  override name = 'RetryAfterError';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
