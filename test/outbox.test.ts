@@ -1,6 +1,7 @@
 import test from 'ava';
 import { Outbox, PersonalPlan } from '../src/db/entities/index.ts';
 import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
+import { jobIdOf } from '../src/queue/outbox-writer.ts';
 import { authHeader, validAnswers } from './helpers/init-data.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
 import { waitFor } from './helpers/wait-for.ts';
@@ -108,7 +109,12 @@ test.serial(
     const { plan } = await response.json();
     const published = await waitFor(
       'published',
-      async () => (await slow.em().findOne(Outbox, { jobId: `plan-${plan.id}` }))?.publishedAt,
+      async () =>
+        (
+          await slow.em().findOne(Outbox, {
+            jobId: jobIdOf('plans.generate', { tenantId: DEFAULT_TENANT_ID, planId: plan.id }),
+          })
+        )?.publishedAt,
       10_000,
     );
     t.truthy(published);

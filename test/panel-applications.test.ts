@@ -11,6 +11,7 @@ import {
   TelegramUser,
 } from '../src/db/entities/index.ts';
 import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
+import { jobIdOf } from '../src/queue/outbox-writer.ts';
 import { authHeader, validAnswers } from './helpers/init-data.ts';
 import { seedUsers } from './helpers/seed.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
@@ -223,7 +224,12 @@ test.serial('accept makes the applicant a client, queues one notification and is
   });
   t.is(notification.chatId, user.telegramId);
   t.regex(notification.text, /accepted/);
-  t.is(await em.count(Outbox, { jobId: `notification-${notification.id}` }), 1);
+  t.is(
+    await em.count(Outbox, {
+      jobId: jobIdOf('notifications.send', { tenantId: DEFAULT_TENANT_ID, notificationId: notification.id }),
+    }),
+    1,
+  );
   const audit = await em.findOneOrFail(AuditLog, { targetId: applicationId! });
   t.like(audit, { action: 'application.accept', actorId: ownerUser.id, targetType: 'application' });
   t.like(audit.details, { telegramId: user.telegramId });

@@ -1,6 +1,8 @@
 import test from 'ava';
 import { planContentSchema } from '../src/ai/plan-content.ts';
 import { Application, Notification, Outbox, PersonalPlan, Survey } from '../src/db/entities/index.ts';
+import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
+import { jobIdOf } from '../src/queue/outbox-writer.ts';
 import { authHeader, validAnswers } from './helpers/init-data.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
 import { waitFor } from './helpers/wait-for.ts';
@@ -64,7 +66,11 @@ test.serial('the survey, application, plan and outbox rows are written together'
   t.is(application?.surveyId, body.surveyId);
   const plan = await em.findOne(PersonalPlan, { id: body.plan.id });
   t.is(plan?.surveyId, body.surveyId);
-  t.truthy(await em.findOne(Outbox, { jobId: `plan-${body.plan.id}` }));
+  t.truthy(
+    await em.findOne(Outbox, {
+      jobId: jobIdOf('plans.generate', { tenantId: DEFAULT_TENANT_ID, planId: body.plan.id }),
+    }),
+  );
 });
 
 test.serial('a Russian-speaking client gets the message in Russian', async (t) => {

@@ -1,5 +1,7 @@
 import test from 'ava';
 import { Outbox, PersonalPlan } from '../src/db/entities/index.ts';
+import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
+import { jobIdOf } from '../src/queue/outbox-writer.ts';
 import { authHeader, validAnswers } from './helpers/init-data.ts';
 import { startTcpProxy } from './helpers/tcp-proxy.ts';
 import { startTestSystem } from './helpers/test-system.ts';
@@ -36,7 +38,9 @@ test('Redis unreachable at submit time: 202, job delivered after Redis returns',
 
   // While Redis is unreachable the work waits in the outbox.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const outbox = await system.em().findOneOrFail(Outbox, { jobId: `plan-${plan.id}` });
+  const outbox = await system.em().findOneOrFail(Outbox, {
+    jobId: jobIdOf('plans.generate', { tenantId: DEFAULT_TENANT_ID, planId: plan.id }),
+  });
   t.is(outbox.publishedAt, null);
   t.is((await system.em().findOneOrFail(PersonalPlan, { id: plan.id })).status, 'queued');
 

@@ -1,11 +1,7 @@
 import type { Redis } from 'ioredis';
+import { REDIS_NOW_MS } from '../util/redis-clock.ts';
 import { AiLocalRateLimitError, AiTransientError } from './ai-errors.ts';
 import type { PlanProvider } from './plan-provider.ts';
-
-/** Redis's clock in ms (with µs precision), so the clocks of the worker machines never matter. */
-const REDIS_NOW_MS = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000`;
 
 /**
  * A sliding-window log of AI calls. Each member is one call; its score is the latest moment the

@@ -1,9 +1,5 @@
 import type { Redis } from 'ioredis';
-
-/** Redis's clock in ms, so the clocks of the worker machines never matter. */
-const REDIS_NOW_MS = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000`;
+import { REDIS_NOW_MS } from '../util/redis-clock.ts';
 
 /**
  * Spaces Telegram sends across every worker process: about `rate` messages per second overall and
