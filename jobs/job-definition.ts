@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { PlanProvider } from '../src/ai/plan-provider.ts';
 import type { Logger } from '../src/config/logger.ts';
-import type { LiveEventPublisher } from '../src/domain/live-events.ts';
+import type { ThrottledLiveEvents } from '../src/domain/live-events.ts';
 import type { Metrics } from '../src/observability/metrics.ts';
 import type { AppJobs, JobCatalogue, JobName } from '../src/queue/job-catalogue.ts';
 import type { SendPacer } from '../src/queue/send-pacer.ts';
@@ -24,10 +24,7 @@ export interface JobDeps {
   metrics: Metrics;
 }
 
-export interface JobLiveEvents extends LiveEventPublisher {
-  /** True for the first caller per key within `ms`, across every worker process. */
-  throttle(key: string, ms: number): Promise<boolean>;
-}
+export type JobLiveEvents = ThrottledLiveEvents;
 
 /** The handler's whole interface to the queue; workers/job-runner.ts translates it to BullMQ. */
 export interface JobContext {
