@@ -59,7 +59,7 @@ export const generatePlanJob = defineJob('plans.generate', {
   },
 
   async onFinalFailure({ tenantId, planId }, deps, error) {
-    await planLifecycle.fail(forkForTenant(deps.orm, tenantId), deps, {
+    return planLifecycle.fail(forkForTenant(deps.orm, tenantId), deps, {
       tenantId,
       planId,
       // Only answers that cannot make a plan are the client's to fix; anything else (the AI kept

@@ -18,13 +18,11 @@ export interface JobDeps {
   miniAppUrl: string | undefined;
   /** Spaces Telegram sends globally and per chat, across all worker processes. */
   pacer: SendPacer;
-  liveEvents: JobLiveEvents;
+  liveEvents: ThrottledLiveEvents;
   /** Fail-fast producer connection and key prefix, for caches and locks shared by every worker. */
   redis: { client: Redis; keyPrefix: string };
   metrics: Metrics;
 }
-
-export type JobLiveEvents = ThrottledLiveEvents;
 
 /** The handler's whole interface to the queue; workers/job-runner.ts translates it to BullMQ. */
 export interface JobContext {
@@ -49,8 +47,11 @@ export interface JobContext {
  */
 export interface JobHandler<P = unknown> {
   handle(payload: P, deps: JobDeps, ctx: JobContext): Promise<void>;
-  /** Runs once the job has given up (attempts exhausted, unrecoverable, or found by the reconciler). */
-  onFinalFailure?(payload: P, deps: JobDeps, error: Error): Promise<void>;
+  /**
+   * Runs once the job has given up (attempts exhausted, unrecoverable, or found by the reconciler);
+   * resolves to whether it changed anything (false: already settled).
+   */
+  onFinalFailure?(payload: P, deps: JobDeps, error: Error): Promise<boolean>;
 }
 
 export type PayloadOut<C extends JobCatalogue, N extends keyof C> = z.output<C[N]['payload']>;

@@ -72,7 +72,10 @@ export const sendNotificationJob = defineJob('notifications.send', {
       { event: 'notification_failed', notificationId, cause: error.message },
       'notification failed',
     );
-    if (row) await lifecycle.failed(em, deps, row, 'pending', error.message);
+    if (!row) return false;
+    // Given up while claimed: Telegram may have delivered it, so it is never sent again.
+    if (row.status === 'sending') return lifecycle.uncertain(em, deps, row, `interrupted: ${error.message}`);
+    return lifecycle.failed(em, deps, row, 'pending', error.message);
   },
 });
 

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import type pino from 'pino';
 import type { BillingAdapter } from '../src/billing/billing-adapter.ts';
 import { localBillingAdapter } from '../src/billing/local-billing-adapter.ts';
-import { withTimeout } from '../src/billing/with-timeout.ts';
+import { withBillingTimeout } from '../src/billing/with-timeout.ts';
 import { createLogger } from '../src/config/logger.ts';
 import { AuditLog, Outbox, Subscription, TelegramUser } from '../src/db/entities/index.ts';
 import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
@@ -108,7 +108,7 @@ function counting(adapter: BillingAdapter, delayMs = 0) {
 
 test.serial('each page of clients makes exactly one batched billing call', async (t) => {
   const { calls, wrapped } = counting(localBillingAdapter(system.orm));
-  const app = await clientsApp(withTimeout(wrapped, 2000));
+  const app = await clientsApp(withBillingTimeout(wrapped, 2000));
   t.teardown(app.close);
   const items: { telegramId: string; subscription: unknown }[] = [];
   let cursor: string | null = null;
@@ -146,7 +146,7 @@ test.serial('each page of clients makes exactly one batched billing call', async
 
 test.serial('a billing call past its timeout: the page answers with unknown subscriptions', async (t) => {
   const { calls, wrapped } = counting(localBillingAdapter(system.orm), 5_000);
-  const app = await clientsApp(withTimeout(wrapped, 100));
+  const app = await clientsApp(withBillingTimeout(wrapped, 100));
   t.teardown(app.close);
   const started = Date.now();
   const response = await app.request('/api/panel/clients?limit=4');

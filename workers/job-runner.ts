@@ -22,6 +22,12 @@ export interface JobRunnerOptions {
   dependencyOutageMs: number;
 }
 
+/** The job ran past its outage (it failed otherwise, or asked for a delay): a later one gets a full allowance. */
+function endOutage(data: Record<string, unknown>): Record<string, unknown> {
+  const { [OUTAGE_SINCE]: _over, ...rest } = data;
+  return rest;
+}
+
 function context(job: Job, deps: JobDeps): JobContext {
   return {
     jobId: job.id ?? '',
@@ -56,7 +62,7 @@ export function createJobProcessor(
   options: JobRunnerOptions,
 ) {
   async function delay(job: Job, token: string | undefined, ms: number, data?: Record<string, unknown>) {
-    if (data) await job.updateData({ ...job.data, ...data });
+    if (data || job.data[OUTAGE_SINCE]) await job.updateData({ ...endOutage(job.data), ...data });
     await job.moveToDelayed(Date.now() + ms, token);
     throw new DelayedError();
   }
@@ -96,9 +102,7 @@ export function createJobProcessor(
           return delay(job, token, Math.min(1_000 + waited / 2, 10_000), { [OUTAGE_SINCE]: since });
         }
       } else if (job.data[OUTAGE_SINCE]) {
-        // That outage is over; a later one gets its own full allowance.
-        const { [OUTAGE_SINCE]: _over, ...data } = job.data;
-        await job.updateData(data);
+        await job.updateData(endOutage(job.data));
       }
       throw error;
     }

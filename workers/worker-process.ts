@@ -2,15 +2,14 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { checkHandlers, jobHandlers } from '../jobs/catalogue.ts';
-import type { JobDeps, JobLiveEvents } from '../jobs/job-definition.ts';
+import type { JobDeps } from '../jobs/job-definition.ts';
 import { limitAiCalls } from '../src/ai/rate-limited-plan-provider.ts';
 import { type Config, ConfigError } from '../src/config/env.ts';
 import type { Logger } from '../src/config/logger.ts';
-import { createLiveEventPublisher } from '../src/domain/live-events.ts';
+import { createLiveEventPublisher, type ThrottledLiveEvents } from '../src/domain/live-events.ts';
 import type { Metrics } from '../src/observability/metrics.ts';
 import { createWorkerMetricsServer } from '../src/observability/worker-metrics-server.ts';
 import {
-  backoffDelayMs,
   JOBS,
   type JobCatalogue,
   QUEUE_NAMES,
@@ -18,6 +17,7 @@ import {
   type QueueName,
   type QueueSpec,
 } from '../src/queue/job-catalogue.ts';
+import { backoffDelayMs } from '../src/queue/job-errors.ts';
 import { createOutboxRelay } from '../src/queue/outbox-relay.ts';
 import { closeQueues, createQueues } from '../src/queue/queues.ts';
 import { createReconciler } from '../src/queue/reconciler.ts';
@@ -86,7 +86,7 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
       messagesPerSecond: config.telegram.messagesPerSecond,
       requestTimeoutMs: config.telegram.timeoutMs,
     }),
-    liveEvents: createJobLiveEvents(producer, config.redis.queuePrefix),
+    liveEvents: createThrottledLiveEvents(producer, config.redis.queuePrefix),
     redis: { client: producer, keyPrefix: config.redis.queuePrefix },
     metrics: deps.metrics,
   };
@@ -162,9 +162,8 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
     staleMs: config.worker.staleWorkMs,
     catalogue,
     // The job's own final-failure transition, so work the reconciler gives up on ends the same way.
-    finalFailure: async (name, payload, error) => {
-      await handlers[name]?.onFinalFailure?.(payload as never, jobDeps, error);
-    },
+    finalFailure: async (name, payload, error) =>
+      (await handlers[name]?.onFinalFailure?.(payload as never, jobDeps, error)) ?? false,
   });
 
   return {
@@ -194,7 +193,7 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
 }
 
 /** Publishes on the producer connection; the throttle is a SET NX PX key shared by every worker. */
-function createJobLiveEvents(redis: Redis, prefix: string): JobLiveEvents {
+function createThrottledLiveEvents(redis: Redis, prefix: string): ThrottledLiveEvents {
   return {
     ...createLiveEventPublisher(redis, prefix),
     async throttle(key, ms) {

@@ -24,6 +24,18 @@ export class AiLocalRateLimitError extends AiRateLimitedError {
 /** A failure that may go away on its own: timeout, network, 5xx, a malformed reply. */
 export class AiTransientError extends Error {
   override name = 'AiTransientError';
+  /** The AI provider failed: not a PostgreSQL or Redis outage (src/db/dependency-errors.ts). */
+  readonly outsideService: string | undefined = 'ai';
+}
+
+/**
+ * The shared AI budget could not be checked because Redis is down or slow: the AI is not called.
+ * That is our platform's outage (its cause is the Redis error), so the job waits without spending
+ * attempts like any other outage.
+ */
+export class AiLimiterUnavailableError extends AiTransientError {
+  override name = 'AiLimiterUnavailableError';
+  override readonly outsideService = undefined;
 }
 
 /** A failure retrying cannot fix: bad credentials, unknown model, refused request. */

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { REDIS_NOW_MS } from '../util/redis-clock.ts';
-import { AiLocalRateLimitError, AiTransientError } from './ai-errors.ts';
+import { AiLimiterUnavailableError, AiLocalRateLimitError, AiTransientError } from './ai-errors.ts';
 import type { PlanProvider } from './plan-provider.ts';
 
 /**
@@ -118,7 +118,7 @@ export function createAiCallLimiter(options: AiCallLimiterOptions): AiCallLimite
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       // The cause (a Redis connection error or ETIMEDOUT) lets the queue see a dependency outage.
-      throw new AiTransientError(
+      throw new AiLimiterUnavailableError(
         `AI rate limiter unavailable (Redis: ${reason}); the AI is not called unlimited`,
         { cause: error },
       );

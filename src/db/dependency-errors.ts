@@ -1,8 +1,21 @@
+/**
+ * Errors from an outside service (Telegram, the AI provider) carry `outsideService`: their socket
+ * codes say that service is unreachable, which is not our platform being down.
+ */
+export interface OutsideServiceError {
+  readonly outsideService: string | undefined;
+}
+
+/** Redis answering but refusing writes: out of memory, a replica after failover, still loading. */
+const REDIS_REFUSALS = /^(OOM|READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/;
+
 /** Connection-level failures of PostgreSQL or Redis: the service is degraded, not the request bad. */
 export function isDependencyDown(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
     const { code, name, message } = current as { code?: string; name?: string; message?: string };
+    if ((current as Partial<OutsideServiceError>).outsideService) return false;
+    if (name === 'ReplyError' && message && REDIS_REFUSALS.test(message)) return true;
     if (
       code &&
       [

@@ -63,10 +63,13 @@ export const notificationLifecycle = {
 
   /** sending → failed because the user blocked the bot; they become unreachable in the same transaction. */
   async blocked(em: EntityManager, effects: NotificationEffects, row: Row) {
-    return em.transactional(async (tx) => {
+    const changed = await em.transactional(async (tx) => {
       await userReachability.blockedBot(tx, { id: row.userId });
-      return finish(tx, effects, row, 'sending', { status: 'failed', error: 'user_blocked_bot' });
+      return settle(tx, row, 'sending', { status: 'failed', error: 'user_blocked_bot' });
     });
+    // Counted and announced only once committed.
+    if (changed) await announce(em, effects, row, 'failed');
+    return changed;
   },
 };
 
@@ -75,17 +78,38 @@ async function finish(
   effects: NotificationEffects,
   row: Row,
   from: 'pending' | 'sending',
-  outcome: { status: Final } & Partial<Pick<Notification, 'error' | 'telegramMessageId' | 'sentAt'>>,
+  outcome: Outcome,
+): Promise<boolean> {
+  const changed = await settle(em, row, from, outcome);
+  if (changed) await announce(em, effects, row, outcome.status);
+  return changed;
+}
+
+type Outcome = { status: Final } & Partial<Pick<Notification, 'error' | 'telegramMessageId' | 'sentAt'>>;
+
+/** The conditional write of a final status; false when the row was no longer `from`. */
+async function settle(
+  em: EntityManager,
+  row: Row,
+  from: 'pending' | 'sending',
+  outcome: Outcome,
 ): Promise<boolean> {
   const updated = await em.nativeUpdate(
     Notification,
     { id: row.id, status: from },
     { ...outcome, updatedAt: new Date() },
   );
-  if (updated === 0) return false;
-  effects.metrics.notifications.inc({ status: outcome.status });
+  return updated > 0;
+}
+
+async function announce(
+  em: EntityManager,
+  effects: NotificationEffects,
+  row: Row,
+  status: Final,
+): Promise<void> {
+  effects.metrics.notifications.inc({ status });
   await reportBroadcastProgress(em, effects, row);
-  return true;
 }
 
 /**

@@ -2,9 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sameSecret } from '../security/constant-time.ts';
 import type { Metrics } from './metrics.ts';
 
+/** `Authorization: Bearer <METRICS_TOKEN>`, compared in constant time (web and worker listeners). */
+export function bearerTokenMatches(authorization: string | undefined, token: string): boolean {
+  const match = /^Bearer (.+)$/.exec(authorization ?? '');
+  return match !== null && sameSecret(match[1]!, token);
+}
+
 /**
- * The Prometheus exposition, shared by the web process (GET /metrics) and the workers' own small
- * listener. With METRICS_TOKEN set, scrapers must send `Authorization: Bearer <token>`.
+ * The Prometheus exposition of the workers' own small listener (the web process serves GET
+ * /metrics from its route table). With METRICS_TOKEN set, scrapers must send the bearer token.
  */
 export async function serveMetrics(
   req: IncomingMessage,
@@ -12,8 +18,7 @@ export async function serveMetrics(
   deps: { metrics: Metrics; token: string | undefined; beforeScrape?: () => Promise<void> },
 ): Promise<void> {
   if (deps.token) {
-    const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (!match || !sameSecret(match[1]!, deps.token)) {
+    if (!bearerTokenMatches(req.headers.authorization, deps.token)) {
       res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
       res.end(JSON.stringify({ error: { code: 'unauthorized', message: 'Metrics need the bearer token.' } }));
       return;

@@ -156,22 +156,3 @@ export type JobCatalogue = Record<string, JobSpec>;
 export type AppJobs = typeof JOBS;
 export type JobName = keyof AppJobs;
 export type PayloadOf<N extends JobName> = z.input<AppJobs[N]['payload']>;
-
-/** Exponential backoff with full jitter, capped; a RetryAfterError's own delay wins when longer. */
-export function backoffDelayMs(attemptsMade: number, error?: Error, baseMs = 1_000): number {
-  const base = Math.min(baseMs * 2 ** Math.max(0, attemptsMade - 1), 5 * 60_000);
-  const jittered = Math.round(base / 2 + Math.random() * (base / 2));
-  const requested = error instanceof RetryAfterError ? error.retryAfterMs : 0;
-  return Math.max(jittered, requested);
-}
-
-/** A failure that should be retried no sooner than retryAfterMs; counts as an attempt. */
-export class RetryAfterError extends Error {
-  override name = 'RetryAfterError';
-  constructor(
-    message: string,
-    readonly retryAfterMs: number,
-  ) {
-    super(message);
-  }
-}

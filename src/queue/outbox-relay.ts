@@ -11,8 +11,8 @@ export interface OutboxRelay {
   stop(): Promise<void>;
   /** Ask for a publish pass now instead of waiting for the next poll. */
   nudge(): void;
-  /** One pass; returns how many records were published. Exposed for tests and ops scripts. */
-  publishBatch(): Promise<number>;
+  /** One pass: how many fresh rows it claimed and how many rows it published. For tests and ops scripts. */
+  publishBatch(): Promise<{ claimed: number; published: number }>;
 }
 
 export interface OutboxRelayOptions {
@@ -32,8 +32,10 @@ const rowBackoffMs = (attempts: number) => Math.min(500 * 2 ** (attempts - 1), 6
 
 type Row = Outbox;
 
-/** How often a parked row whose job this relay knows is tried again. */
-const PARKED_RETRY_MS = 60_000;
+/** How often a parked row whose job this relay knows is tried again: from a minute, doubling to an hour. */
+const parkedRetryMs = (attempts: number) =>
+  Math.min(60_000 * 2 ** Math.max(0, attempts - OUTBOX_MAX_ATTEMPTS), 3_600_000);
+const PARKED_BATCH = 20;
 
 /**
  * Copies committed outbox rows into BullMQ. Rows are claimed with FOR UPDATE SKIP LOCKED so any
@@ -46,7 +48,8 @@ const PARKED_RETRY_MS = 60_000;
  * with backoff, then parked with its error after OUTBOX_MAX_ATTEMPTS. It never blocks other rows:
  * rows waiting for a retry are not claimed. An outage (Redis or PostgreSQL down) spends no tries.
  * A parked row whose job this relay knows is tried again every minute, so rows an older version
- * parked during a rolling deploy are published by the new one without an operator.
+ * parked during a rolling deploy are published by the new one without an operator (then less and
+ * less often, up to hourly, while it keeps failing).
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 200;
@@ -96,28 +99,30 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return failures;
   }
 
-  async function publishBatch(): Promise<number> {
+  async function publishBatch(): Promise<{ claimed: number; published: number }> {
     const em = options.orm.em.fork({ clear: true });
     return em.transactional(async (tx) => {
       const now = new Date();
       const due = { $or: [{ nextAttemptAt: null }, { nextAttemptAt: { $lte: now } }] };
-      const rows = await tx.find(
+      const claim = {
+        lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE,
+        filters: false,
+        orderBy: { id: 'asc' },
+      } as const;
+      // Fresh rows first, a full batch of them; parked rows due for a retry come in a small batch of
+      // their own, so however many there are they never crowd out new work.
+      const fresh = await tx.find(
         Outbox,
-        {
-          publishedAt: null,
-          $or: [
-            { parkedAt: null, ...due },
-            { parkedAt: { $ne: null }, jobName: { $in: Object.keys(catalogue) }, ...due },
-          ],
-        },
-        {
-          orderBy: { id: 'asc' },
-          limit: batchSize,
-          lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE,
-          filters: false,
-        },
+        { publishedAt: null, parkedAt: null, ...due },
+        { ...claim, limit: batchSize },
       );
-      if (rows.length === 0) return 0;
+      const parkedDue = await tx.find(
+        Outbox,
+        { publishedAt: null, parkedAt: { $ne: null }, jobName: { $in: Object.keys(catalogue) }, ...due },
+        { ...claim, limit: PARKED_BATCH },
+      );
+      const rows = [...fresh, ...parkedDue];
+      if (rows.length === 0) return { claimed: 0, published: 0 };
       const prepared = rows.map(prepare);
       const problems = new Map<Row, string>();
       const byQueue = new Map<string, ReturnType<typeof prepare>[]>();
@@ -147,7 +152,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           {
             attempts,
             lastError: problem,
-            nextAttemptAt: new Date(now.getTime() + (parked ? PARKED_RETRY_MS : rowBackoffMs(attempts))),
+            nextAttemptAt: new Date(
+              now.getTime() + (parked ? parkedRetryMs(attempts) : rowBackoffMs(attempts)),
+            ),
             parkedAt: wasParked ? row.parkedAt : parked ? now : null,
           },
           { filters: false },
@@ -159,7 +166,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           log.error({ event: 'outbox_row_parked', ...fields }, 'outbox row parked; see the runbook');
         else log.warn({ event: 'outbox_row_failed', ...fields }, 'outbox row not published; will retry');
       }
-      return published.length;
+      return { claimed: fresh.length, published: published.length };
     });
   }
 
@@ -184,11 +191,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     let delay = options.pollMs;
     while (running) {
       try {
-        const published = await publishBatch();
+        const { claimed } = await publishBatch();
         if (failing) log.info({ event: 'outbox_relay_recovered' }, 'outbox relay publishing again');
         failing = false;
         delay = options.pollMs;
-        if (published === batchSize) continue;
+        // A full batch of fresh rows: there may be more behind it.
+        if (claimed === batchSize) continue;
       } catch (error) {
         // Redis or PostgreSQL is down: rows stay unpublished and are retried with capped backoff.
         if (!failing)

@@ -10,8 +10,8 @@ export interface ReconcilerOptions {
   intervalMs: number;
   staleMs: number;
   catalogue?: JobCatalogue;
-  /** Runs a job's final-failure hook with the worker's deps (bound by the worker process). */
-  finalFailure(name: string, payload: unknown, error: Error): Promise<void>;
+  /** Runs a job's final-failure hook with the worker's deps; whether it changed anything. */
+  finalFailure(name: string, payload: unknown, error: Error): Promise<boolean>;
 }
 
 /**
@@ -37,14 +37,19 @@ export function createReconciler(options: ReconcilerOptions) {
       const queue = options.queues[spec.queue];
       for (const payload of await spec.findStuck(em, before)) {
         const jobId = spec.jobId(payload);
-        const job = await queue.getJob(jobId);
-        if (!job) {
-          await queue.add(name, payload, { jobId });
-          requeued++;
-        } else if ((await job.getState()) === 'failed') {
-          // Gave up without the final-failure hook finishing (e.g. the database was down then).
-          await options.finalFailure(name, payload, new Error(job.failedReason || 'interrupted'));
-          failed++;
+        try {
+          const job = await queue.getJob(jobId);
+          if (!job) {
+            await queue.add(name, payload, { jobId });
+            requeued++;
+          } else if ((await job.getState()) === 'failed') {
+            // Gave up without the final-failure hook finishing (e.g. the database was down then).
+            if (await options.finalFailure(name, payload, new Error(job.failedReason || 'interrupted')))
+              failed++;
+          }
+        } catch (error) {
+          // One item that cannot be settled now must not stop the pass; the next pass tries again.
+          log.warn({ event: 'reconcile_item_failed', job: name, jobId, err: error }, 'could not reconcile');
         }
       }
     }

@@ -71,10 +71,6 @@ export function describeBotError(error: unknown, token: string): Record<string, 
   };
 }
 
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  await settledWithin(promise, ms);
-}
-
 /**
  * The client-facing bot: /start registers and greets, /plan reports the latest plan, /help.
  * Transport-agnostic — the web process feeds it webhook updates, the bot process long-polls.
@@ -151,7 +147,10 @@ export function createBot(deps: BotDeps): Telegraf {
     );
     // Silence after a command reads as "the bot is dead"; an apology is worth one best-effort try.
     if (ctx.updateType === 'message' && ctx.chat?.type === 'private') {
-      await settleWithin(ctx.reply(botTexts(ctx.from?.language_code).somethingWentWrong), APOLOGY_TIMEOUT_MS);
+      await settledWithin(
+        ctx.reply(botTexts(ctx.from?.language_code).somethingWentWrong),
+        APOLOGY_TIMEOUT_MS,
+      );
     }
   });
 

@@ -57,6 +57,8 @@ export class TelegramServerError extends Error {
  */
 export class TelegramNetworkError extends Error {
   override name = 'TelegramNetworkError';
+  /** Telegram is unreachable: not a PostgreSQL or Redis outage (src/db/dependency-errors.ts). */
+  readonly outsideService: string | undefined = 'telegram';
   constructor(
     readonly mayHaveBeenDelivered: boolean,
     message: string,

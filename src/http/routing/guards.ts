@@ -1,4 +1,5 @@
 import { NotFoundError, UnauthorizedError } from '../../domain/errors.ts';
+import { bearerTokenMatches } from '../../observability/metrics-endpoint.ts';
 import { sameSecret } from '../../security/constant-time.ts';
 import { botApiAuth } from '../bot-api-auth.ts';
 import type { AppMiddleware as Middleware } from '../request-state.ts';
@@ -62,8 +63,7 @@ function webhookSecretGuard(expected: string | undefined, deps: Pick<RouteDeps, 
 function bearerGuard(token: string | undefined): Middleware | undefined {
   if (!token) return undefined;
   return async (ctx, next) => {
-    const match = /^Bearer (.+)$/.exec(ctx.get('authorization'));
-    if (!match || !sameSecret(match[1]!, token)) {
+    if (!bearerTokenMatches(ctx.get('authorization'), token)) {
       ctx.set('WWW-Authenticate', 'Bearer');
       throw new UnauthorizedError('unauthorized', 'Metrics need the bearer token.');
     }
