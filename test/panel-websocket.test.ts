@@ -141,6 +141,7 @@ test('a connection that does not authenticate in time is closed with 4401', asyn
     orm: system.orm,
     redisUrl: TEST_REDIS_URL,
     logger: silent,
+    metrics: createMetrics(),
     authTimeoutMs: 200,
   });
   const server = createServer().on('upgrade', (req, socket, head) =>
@@ -303,6 +304,7 @@ async function ownPanelServer(
     orm: system.orm,
     redisUrl: TEST_REDIS_URL,
     logger,
+    metrics: createMetrics(),
     ...options,
   });
   const server = createServer().on('upgrade', (req, socket, head) =>

@@ -33,7 +33,7 @@ export interface PanelWebSocketDeps {
   redisUrl: string;
   logger: Logger;
   /** Counts socket logins in the same telegram_auth_* metrics as REST, so auth alerts see both. */
-  metrics?: Metrics;
+  metrics: Metrics;
   /** How long a connection may stay unauthenticated. */
   authTimeoutMs?: number;
   /** Ping period; a socket that has not answered the previous ping by the next one is dropped. */

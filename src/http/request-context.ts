@@ -9,7 +9,7 @@ import type { AppContext as Context, Next } from './request-state.ts';
  * Gives each request an id, a child logger and its own EntityManager fork. Access logs carry
  * method, route and status only: never headers or bodies, which may hold initData.
  */
-export function requestContext(orm: MikroORM, logger: Logger, metrics?: Metrics) {
+export function requestContext(orm: MikroORM, logger: Logger, metrics: Metrics) {
   return async (ctx: Context, next: Next) => {
     const incoming = ctx.get('x-request-id');
     const requestId = /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
@@ -27,10 +27,7 @@ export function requestContext(orm: MikroORM, logger: Logger, metrics?: Metrics)
       const ms = Math.round(elapsed);
       // The route template (e.g. /api/plans/:planId), never the raw path: labels must stay few.
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
-      metrics?.httpDuration.observe(
-        { method: ctx.method, route, status: String(ctx.status) },
-        elapsed / 1000,
-      );
+      metrics.httpDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, elapsed / 1000);
       ctx.state.log.info(
         { event: 'http_request', method: ctx.method, route, status: ctx.status, ms },
         'request',

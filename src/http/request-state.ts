@@ -12,7 +12,7 @@ export interface RequestState {
   tenantId: string;
   /** This request's own EntityManager fork. */
   em: EntityManager;
-  metrics: Metrics | undefined;
+  metrics: Metrics;
   /** Set by the Mini App guard (miniApp and panel routes). */
   user?: TelegramUser;
   /** Set by the permission guard (panel routes). */

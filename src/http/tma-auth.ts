@@ -1,7 +1,6 @@
 import type { Config } from '../config/env.ts';
 import { UnauthorizedError } from '../domain/errors.ts';
 import { upsertTelegramUser } from '../domain/users.ts';
-import type { Metrics } from '../observability/metrics.ts';
 import { InitDataError, validateInitData } from '../telegram/init-data.ts';
 import { startAuthAttempt } from './auth-attempt.ts';
 import type { AppContext as Context, Next } from './request-state.ts';
@@ -13,8 +12,7 @@ import type { AppContext as Context, Next } from './request-state.ts';
 export function tmaAuth(config: Config) {
   const botToken = config.telegram.botToken;
   return async (ctx: Context, next: Next) => {
-    const metrics: Metrics | undefined = ctx.state.metrics;
-    const attempt = startAuthAttempt(metrics);
+    const attempt = startAuthAttempt(ctx.state.metrics);
     const fail = attempt.failed;
     const header = ctx.get('authorization');
     const match = /^tma (.+)$/s.exec(header);
