@@ -2,15 +2,14 @@ import { z } from 'zod';
 import type { Logger } from '../../config/logger.ts';
 import { TelegramUser } from '../../db/entities/index.ts';
 import type { EntityManager } from '../../db/orm.ts';
-import { lookupSubscriptions, subscriptionView } from '../../domain/clients.ts';
 import { NotFoundError } from '../../domain/errors.ts';
-import { findLatestPlan, planView } from '../../domain/plans.ts';
 import { freeText } from '../../domain/survey-answers.ts';
 import { registerBotUser } from '../../domain/users.ts';
 import { BOT_API } from '../routing/access.ts';
 import { defineRoute } from '../routing/define-route.ts';
 import type { RouteDeps } from '../routing/route-deps.ts';
 import { telegramIdString, userProfileShape } from '../schemas.ts';
+import { userProfile } from '../user-profile.ts';
 
 /**
  * Ids past 2^53 lose digits in a JSON number before we ever see them, so numbers are accepted
@@ -50,22 +49,7 @@ async function userView(
   deps: RouteDeps,
   user: TelegramUser,
 ) {
-  const [latest, subscriptions] = await Promise.all([
-    findLatestPlan(request.em, user.id),
-    lookupSubscriptions({ billing: deps.billing, log: request.log, tenantId: request.tenantId }, [user.id]),
-  ]);
-  return {
-    telegramId: user.telegramId,
-    firstName: user.firstName,
-    lastName: user.lastName ?? null,
-    username: user.username ?? null,
-    languageCode: user.languageCode ?? null,
-    isClient: user.isClient ?? false,
-    role: user.role ?? null,
-    reachable: !user.unreachableAt,
-    subscription: subscriptionView(subscriptions, user.id),
-    latestPlan: latest ? planView(latest, false) : null,
-  };
+  return { ...(await userProfile(request, deps.billing, user)), reachable: !user.unreachableAt };
 }
 
 const tags = ['Bot API'];

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { TEST_RESULT_KINDS } from '../../db/entities/test-result.entity.ts';
-import { lookupSubscriptions, subscriptionView } from '../../domain/clients.ts';
 import { NotFoundError, TooManyRequestsError } from '../../domain/errors.ts';
 import { findLatestPlan, findOwnPlan, planView } from '../../domain/plans.ts';
 import { EXAMPLE_ANSWERS, surveyAnswersSchema } from '../../domain/survey-answers.ts';
@@ -9,6 +8,7 @@ import { recordTestResult, testResultBodySchema } from '../../domain/test-result
 import { MINI_APP } from '../routing/access.ts';
 import { defineRoute } from '../routing/define-route.ts';
 import { errorSchema, planSchema, userProfileShape, uuid } from '../schemas.ts';
+import { userProfile } from '../user-profile.ts';
 
 /** DESIGN.md: 100 test/check-in results per hour per user. */
 export const TEST_RESULTS_PER_HOUR = 100;
@@ -24,25 +24,8 @@ export const miniAppRoutes = [
     tags,
     access: MINI_APP,
     responses: { 200: { description: 'The caller', schema: z.object(userProfileShape) } },
-    async handler({ user, em, tenantId, log }, deps) {
-      const [latest, subscriptions] = await Promise.all([
-        findLatestPlan(em, user.id),
-        lookupSubscriptions({ billing: deps.billing, log, tenantId }, [user.id]),
-      ]);
-      return {
-        status: 200,
-        body: {
-          telegramId: user.telegramId,
-          firstName: user.firstName,
-          lastName: user.lastName ?? null,
-          username: user.username ?? null,
-          languageCode: user.languageCode ?? null,
-          role: user.role ?? null,
-          isClient: user.isClient ?? false,
-          subscription: subscriptionView(subscriptions, user.id),
-          latestPlan: latest ? planView(latest, false) : null,
-        },
-      };
+    async handler(request, deps) {
+      return { status: 200, body: await userProfile(request, deps.billing, request.user) };
     },
   }),
 
