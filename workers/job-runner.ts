@@ -1,6 +1,6 @@
 import { DelayedError, type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { JobContext, JobDeps, JobHandler } from '../jobs/job-definition.ts';
-import { isDependencyDown } from '../src/db/dependency-errors.ts';
+import { isDependencyDown, isTransientConflict } from '../src/db/dependency-errors.ts';
 import type { JobCatalogue } from '../src/queue/job-catalogue.ts';
 import {
   JobDelayedError,
@@ -85,6 +85,19 @@ export function createJobProcessor(
         throw Worker.RateLimitError();
       }
       if (error instanceof JobDelayedError) return delay(job, token, error.delayMs, error.data);
+      // Lost a deadlock or serialization race to another transaction: run again at once, no attempt spent.
+      if (isTransientConflict(error)) {
+        deps.logger.info(
+          { event: 'job_transient_conflict', job: job.name, jobId: job.id },
+          'retrying after a conflict',
+        );
+        return delay(
+          job,
+          token,
+          100 + Math.round(Math.random() * 400),
+          job.data[OUTAGE_SINCE] ? {} : undefined,
+        );
+      }
       if (isDependencyDown(error)) {
         const since = Number(job.data[OUTAGE_SINCE] ?? Date.now());
         const waited = Date.now() - since;

@@ -42,3 +42,17 @@ export function isDependencyDown(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * PostgreSQL gave up on a transaction because of concurrent ones (deadlock 40P01, serialization
+ * 40001): nothing is wrong with the request or the data, and running it again succeeds.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: string }).code;
+    if (code === '40P01' || code === '40001') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { TelegramUser } from '../db/entities/index.ts';
 import { ADMIN_ROLES, type AdminRole } from '../db/entities/telegram-user.entity.ts';
+import { lockUsers } from '../db/lock-users.ts';
 import { type EntityManager, forkForTenant } from '../db/orm.ts';
 import { writeAudit } from './audit-log.ts';
 import { AppError, NotFoundError } from './errors.ts';
@@ -134,7 +135,9 @@ export interface RoleChange {
  */
 export async function setAdminRole(em: EntityManager, input: RoleChangeInput): Promise<RoleChange> {
   return em.transactional(async (tx) => {
-    const lock = { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true } as const;
+    await lockUsers(tx, input.tenantId, { role: 'owner' });
+    await lockUsers(tx, input.tenantId, { telegramId: input.telegramId });
+    const lock = { refresh: true } as const;
     const owners = await tx.find(TelegramUser, { role: 'owner' }, lock);
     let user = await tx.findOne(TelegramUser, { telegramId: input.telegramId }, lock);
     if (!user && input.role === null) {

@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/postgresql';
 import type { ApplicationStatus } from '../db/entities/application.entity.ts';
 import { Application, PersonalPlan, Survey, TelegramUser } from '../db/entities/index.ts';
+import { lockUsers } from '../db/lock-users.ts';
 import type { EntityManager } from '../db/orm.ts';
 import { writeAudit } from './audit-log.ts';
 import { AppError, NotFoundError } from './errors.ts';
@@ -100,11 +101,8 @@ export async function decideApplication(
     if (application.status !== 'new') {
       throw new AppError(409, 'already_decided', `This application was already ${application.status}.`);
     }
-    const user = await tx.findOneOrFail(
-      TelegramUser,
-      { id: application.userId },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
-    );
+    await lockUsers(tx, input.tenantId, { id: application.userId });
+    const user = await tx.findOneOrFail(TelegramUser, { id: application.userId }, { refresh: true });
     const now = new Date();
     application.status = input.decision === 'accept' ? 'accepted' : 'rejected';
     application.decidedAt = now;

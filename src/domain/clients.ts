@@ -1,8 +1,8 @@
-import { LockMode } from '@mikro-orm/postgresql';
 import type { BillingAdapter, SubscriptionInfo } from '../billing/billing-adapter.ts';
 import { BillingTimeoutError } from '../billing/billing-adapter.ts';
 import type { Logger } from '../config/logger.ts';
 import { TelegramUser } from '../db/entities/index.ts';
+import { lockUsers } from '../db/lock-users.ts';
 import type { EntityManager } from '../db/orm.ts';
 import { writeAudit } from './audit-log.ts';
 import { NotFoundError } from './errors.ts';
@@ -117,11 +117,8 @@ export async function removeClient(
   input: { tenantId: string; actorId: string; telegramId: string },
 ): Promise<TelegramUser> {
   return em.transactional(async (tx) => {
-    const user = await tx.findOne(
-      TelegramUser,
-      { telegramId: input.telegramId },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
-    );
+    await lockUsers(tx, input.tenantId, { telegramId: input.telegramId });
+    const user = await tx.findOne(TelegramUser, { telegramId: input.telegramId }, { refresh: true });
     if (!user?.isClient) throw new NotFoundError('client_not_found', 'No client with this Telegram id.');
     user.isClient = false;
     writeAudit(tx, {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { LockMode } from '@mikro-orm/postgresql';
 import { Application, PersonalPlan, Survey, TelegramUser } from '../db/entities/index.ts';
+import { lockUsers } from '../db/lock-users.ts';
 import type { EntityManager } from '../db/orm.ts';
 import { enqueue } from '../queue/outbox-writer.ts';
 import { queueNewApplicationAlerts } from './admin-alerts.ts';
@@ -37,11 +37,8 @@ export async function submitSurvey(
   const now = input.now ?? new Date();
   return em.transactional(async (tx) => {
     // Serialises concurrent submissions of one user so the quota cannot be raced past.
-    const applicant = await tx.findOneOrFail(
-      TelegramUser,
-      { id: input.userId },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
-    );
+    await lockUsers(tx, input.tenantId, { id: input.userId });
+    const applicant = await tx.findOneOrFail(TelegramUser, { id: input.userId }, { refresh: true });
 
     const windowStart = new Date(now.getTime() - DAY_MS);
     const recent = await tx.find(

@@ -1,4 +1,4 @@
-import { isDependencyDown } from '../db/dependency-errors.ts';
+import { isDependencyDown, isTransientConflict } from '../db/dependency-errors.ts';
 import { AppError } from '../domain/errors.ts';
 import type { AppContext as Context, Next } from './request-state.ts';
 
@@ -115,6 +115,12 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     if (inputError) {
       ctx.state.log?.warn({ event: 'input_reached_database', sqlState }, 'bad input refused by PostgreSQL');
       send(ctx, 400, inputError.code, inputError.message);
+      return;
+    }
+    if (isTransientConflict(error)) {
+      ctx.state.log?.warn({ event: 'transient_conflict', err: error }, 'transaction lost a conflict');
+      ctx.set('Retry-After', '1');
+      send(ctx, 503, 'try_again', 'The request collided with another one; please retry.');
       return;
     }
     if (isDependencyDown(error)) {
