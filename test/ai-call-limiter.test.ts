@@ -42,6 +42,17 @@ async function limiter(options: Omit<AiCallLimiterOptions, 'redis'>) {
 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A stand-in AI call that only counts how often it ran. */
+function callCounter() {
+  const counter = {
+    calls: 0,
+    call: async () => {
+      counter.calls++;
+    },
+  };
+  return counter;
+}
+
 /** The most calls any half-open window [t, t + windowMs) contains, t being any call's time. */
 function busiestWindow(times: number[], windowMs: number): number {
   const sorted = [...times].sort((a, b) => a - b);
@@ -84,19 +95,16 @@ test('a slot further away than maxWaitMs: AiLocalRateLimitError with retryAfterM
     windowMs: 5_000,
     maxWaitMs: 500,
   });
-  let calls = 0;
-  const call = async () => {
-    calls++;
-  };
-  await limited.run(call);
-  await limited.run(call);
-  const error = await t.throwsAsync(limited.run(call), { instanceOf: AiLocalRateLimitError });
+  const counter = callCounter();
+  await limited.run(counter.call);
+  await limited.run(counter.call);
+  const error = await t.throwsAsync(limited.run(counter.call), { instanceOf: AiLocalRateLimitError });
   // Distinguishable from the provider's 429, yet handled like one by code that only knows that.
   t.true(error instanceof AiRateLimitedError);
   t.is(error.name, 'AiLocalRateLimitError');
   t.true(error.retryAfterMs > 4_000 && error.retryAfterMs <= 5_000, `retryAfterMs ${error.retryAfterMs}`);
   t.regex(error.message, /2 calls per 5 s/);
-  t.is(calls, 2);
+  t.is(counter.calls, 2);
 });
 
 test('a slot within maxWaitMs is waited for; a call that ends frees its slot a window later', async (t) => {
@@ -201,20 +209,17 @@ test('Redis that stops answering: fails closed after the timeout', async (t) => 
     maxCalls: 100,
     redisTimeoutMs: 300,
   });
-  let calls = 0;
-  const call = async () => {
-    calls++;
-  };
-  await limited.run(call);
+  const counter = callCounter();
+  await limited.run(counter.call);
   stalled = true;
   const started = Date.now();
-  const error = await t.throwsAsync(limited.run(call), {
+  const error = await t.throwsAsync(limited.run(counter.call), {
     instanceOf: AiTransientError,
     message: /no answer within 300 ms/,
   });
   t.is((error.cause as { code?: string }).code, 'ETIMEDOUT');
   t.true(Date.now() - started < 2_000);
-  t.is(calls, 1);
+  t.is(counter.calls, 1);
 });
 
 test('an abort while waiting for a slot ends the wait without calling', async (t) => {
@@ -224,15 +229,12 @@ test('an abort while waiting for a slot ends the wait without calling', async (t
     windowMs: 5_000,
     maxWaitMs: 10_000,
   });
-  let calls = 0;
-  const call = async () => {
-    calls++;
-  };
-  await limited.run(call);
+  const counter = callCounter();
+  await limited.run(counter.call);
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 200);
   const started = Date.now();
-  await t.throwsAsync(limited.run(call, controller.signal), { instanceOf: AiTransientError });
+  await t.throwsAsync(limited.run(counter.call, controller.signal), { instanceOf: AiTransientError });
   t.true(Date.now() - started < 2_000);
-  t.is(calls, 1);
+  t.is(counter.calls, 1);
 });
