@@ -4,6 +4,7 @@ import { generatePlanJob } from './generate-plan.ts';
 import type { JobHandler, JobHandlers } from './job-definition.ts';
 import { recomputeMetricsJob } from './recompute-metrics.ts';
 import { sendNotificationJob } from './send-notification.ts';
+import { syncBillingJob } from './sync-billing.ts';
 
 /** The handler of every job in the catalogue (src/queue/job-catalogue.ts); the compiler checks it. */
 export const jobHandlers: JobHandlers = {
@@ -11,6 +12,7 @@ export const jobHandlers: JobHandlers = {
   'notifications.send': sendNotificationJob,
   'notifications.broadcast': fanOutBroadcastJob,
   'metrics.recompute': recomputeMetricsJob,
+  'billing.sync': syncBillingJob,
 };
 
 /**

@@ -93,7 +93,17 @@ const envSchema = z.object({
   RECONCILE_INTERVAL_MS: int(60_000, 100, 3_600_000),
   STALE_WORK_MS: int(15 * 60_000, 100, 24 * 3_600_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 600_000),
-  BILLING_TIMEOUT_MS: int(2_000, 10, 60_000),
+  BILLING_PROVIDER: z.enum(['stars', 'http']).default('stars'),
+  BILLING_URL: optionalText.pipe(z.url().optional()),
+  BILLING_API_KEY: optionalText,
+  BILLING_WEBHOOK_SECRET: optionalText.pipe(
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
+  BILLING_TIMEOUT_MS: int(10_000, 10, 120_000),
+  BILLING_SYNC_INTERVAL_MS: int(900_000, 1_000, 24 * 3_600_000),
+  BILLING_SYNC_TIMEOUT_MS: int(120_000, 100, 3_600_000),
+  BILLING_BATCH_SIZE: int(500, 1, 10_000),
+  BILLING_WEBHOOK_TOLERANCE_SECONDS: int(300, 1, 86_400),
   METRICS_TOKEN: optionalText,
   WORKER_METRICS_PORT: int(9464, 0, 65535),
   BULL_BOARD_USER: optionalText,
@@ -146,7 +156,21 @@ export interface Config {
     backoffBaseMs: number;
   };
   outbox: { pollMs: number };
-  billing: { provider: 'local'; timeoutMs: number };
+  billing: {
+    provider: 'stars' | 'http';
+    /** http provider only. */
+    url: string | undefined;
+    apiKey: string | undefined;
+    webhookSecret: string | undefined;
+    /** One provider call (a Bot API page or a batch request). */
+    timeoutMs: number;
+    syncIntervalMs: number;
+    /** A whole billing.sync run. */
+    syncTimeoutMs: number;
+    /** Users per http batch request. */
+    batchSize: number;
+    webhookToleranceSeconds: number;
+  };
   shutdownTimeoutMs: number;
   observability: {
     metricsToken: string | undefined;
@@ -172,6 +196,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       'Invalid BULL_BOARD_PASSWORD: set both BULL_BOARD_USER and BULL_BOARD_PASSWORD, or neither',
     );
+  }
+  if (env.BILLING_PROVIDER === 'http' && !env.BILLING_URL) {
+    throw new ConfigError('Invalid BILLING_URL: required when BILLING_PROVIDER=http');
   }
   if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError('Invalid TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set');
@@ -228,7 +255,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       backoffBaseMs: env.JOB_BACKOFF_BASE_MS,
     },
     outbox: { pollMs: env.OUTBOX_POLL_MS },
-    billing: { provider: 'local', timeoutMs: env.BILLING_TIMEOUT_MS },
+    billing: {
+      provider: env.BILLING_PROVIDER,
+      url: env.BILLING_URL?.replace(/\/+$/, ''),
+      apiKey: env.BILLING_API_KEY,
+      webhookSecret: env.BILLING_WEBHOOK_SECRET,
+      timeoutMs: env.BILLING_TIMEOUT_MS,
+      syncIntervalMs: env.BILLING_SYNC_INTERVAL_MS,
+      syncTimeoutMs: env.BILLING_SYNC_TIMEOUT_MS,
+      batchSize: env.BILLING_BATCH_SIZE,
+      webhookToleranceSeconds: env.BILLING_WEBHOOK_TOLERANCE_SECONDS,
+    },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     observability: {
       metricsToken: env.METRICS_TOKEN,

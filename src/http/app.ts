@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { Telegraf } from 'telegraf';
-import type { BillingAdapter } from '../billing/billing-adapter.ts';
-import { createBillingAdapter } from '../billing/create-billing-adapter.ts';
+import { invoiceKey } from '../billing/invoice-payload.ts';
+import { createStarsApi, type StarsApi } from '../telegram/stars-api.ts';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import type { LiveEventPublisher } from '../domain/live-events.ts';
@@ -36,7 +36,8 @@ export interface HttpAppDeps {
   queues: Queue[];
   isShuttingDown(): boolean;
   /** Defaults to the configured provider; tests pass one they control. */
-  billing?: BillingAdapter;
+  /** Overrides the Bot API's Stars methods (tests). */
+  stars?: StarsApi;
   /** Defaults to every declared route; tests may mount a part of the table. */
   routes?: readonly RouteDefinition[];
 }
@@ -83,8 +84,8 @@ export function createHttpApp(deps: HttpAppDeps): Koa<RequestState> {
     queues: deps.queues,
     bot: deps.bot,
     isShuttingDown: deps.isShuttingDown,
-    // One billing adapter (with its timeout) for every route that shows subscriptions.
-    billing: deps.billing ?? createBillingAdapter(deps.config, deps.orm),
+    stars: deps.stars ?? starsApiOf(deps.config),
+    invoiceKey: deps.config.telegram.botToken ? invoiceKey(deps.config.telegram.botToken) : undefined,
     testResultLimiter: createSharedRateLimiter({
       redis: deps.redis,
       keyPrefix: `${deps.config.redis.queuePrefix}:test-results`,
@@ -96,4 +97,9 @@ export function createHttpApp(deps: HttpAppDeps): Koa<RequestState> {
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
+}
+
+function starsApiOf(config: Config): StarsApi | undefined {
+  const { botToken, apiRoot, timeoutMs } = config.telegram;
+  return botToken ? createStarsApi({ botToken, apiRoot, timeoutMs }) : undefined;
 }

@@ -34,18 +34,17 @@ export const errorSchema = z.object({
 const iso = z.string().meta({ description: 'ISO 8601 timestamp' });
 
 export const subscriptionSchema = z
-  .union([
-    z.object({
-      status: z.enum(SUBSCRIPTION_STATUSES),
-      planName: z.string(),
-      priceCents: z.number(),
-      currency: z.string(),
-      currentPeriodEnd: iso.nullable(),
+  .object({
+    planTitle: z.string(),
+    status: z.enum(SUBSCRIPTION_STATUSES).meta({
+      description:
+        'active: paid and renewing; cancelled: paid until currentPeriodEnd, not renewing; expired; refunded',
     }),
-    z.object({ status: z.literal('unknown') }),
-  ])
+    currentPeriodEnd: iso.nullable(),
+    renews: z.boolean(),
+  })
   .nullable()
-  .meta({ description: 'null without a subscription; status "unknown" when billing did not answer in time' });
+  .meta({ description: 'null when the user never subscribed' });
 
 export const planSchema = z.object({
   id: z.uuid(),

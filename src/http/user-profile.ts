@@ -1,22 +1,19 @@
-import type { BillingAdapter } from '../billing/billing-adapter.ts';
-import type { Logger } from '../config/logger.ts';
+import { findSubscriptions, subscriptionView } from '../billing/subscriptions.ts';
 import type { TelegramUser } from '../db/entities/index.ts';
 import type { EntityManager } from '../db/orm.ts';
-import { lookupSubscriptions, subscriptionView } from '../domain/clients.ts';
 import { findLatestPlan, planView } from '../domain/plans.ts';
 
 /**
  * A user as the Mini App (`GET /api/me`) and the bot API see them: profile, role, client status,
- * subscription (one batched billing call) and latest plan, read side by side.
+ * subscription (the local table billing keeps current) and latest plan, read side by side.
  */
 export async function userProfile(
-  request: { em: EntityManager; log: Logger; tenantId: string },
-  billing: BillingAdapter,
+  request: { em: EntityManager },
   user: TelegramUser,
 ) {
   const [latest, subscriptions] = await Promise.all([
     findLatestPlan(request.em, user.id),
-    lookupSubscriptions({ billing, log: request.log, tenantId: request.tenantId }, [user.id]),
+    findSubscriptions(request.em, [user.id]),
   ]);
   return {
     telegramId: user.telegramId,
@@ -26,7 +23,7 @@ export async function userProfile(
     languageCode: user.languageCode ?? null,
     role: user.role ?? null,
     isClient: user.isClient ?? false,
-    subscription: subscriptionView(subscriptions, user.id),
+    subscription: subscriptionView(subscriptions.get(user.id)),
     latestPlan: latest ? planView(latest, false) : null,
   };
 }

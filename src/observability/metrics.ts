@@ -95,6 +95,43 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120],
       registers,
     }),
+    billingSyncDuration: new Histogram({
+      name: 'billing_sync_duration_seconds',
+      help: 'billing.sync runs by provider and result (ok, failed)',
+      labelNames: ['provider', 'result'] as const,
+      buckets: [0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+      registers,
+    }),
+    billingSyncFailures: new Counter({
+      name: 'billing_sync_failures_total',
+      help: 'billing.sync runs that failed, by provider and reason (timeout, provider_down, bad_reply, error)',
+      labelNames: ['provider', 'reason'] as const,
+      registers,
+    }),
+    subscriptionsActive: new Gauge({
+      name: 'subscriptions_active',
+      help: 'Paid-up subscriptions (active, or cancelled inside the paid period), sampled at scrape time',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+    starsPayments: new Counter({
+      name: 'stars_payments_total',
+      help: 'Telegram Stars payments recorded, by kind (first, renewal, refund) and who saw it first (update, sync, panel)',
+      labelNames: ['kind', 'source'] as const,
+      registers,
+    }),
+    starsPreCheckouts: new Counter({
+      name: 'stars_pre_checkout_total',
+      help: 'Pre-checkout queries answered, by result (ok or the refusal reason)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    starsPaymentErrors: new Counter({
+      name: 'stars_payment_errors_total',
+      help: 'Payment steps that failed, by stage (pre_checkout, payment, refund, invoice, cancel)',
+      labelNames: ['stage'] as const,
+      registers,
+    }),
   };
 }
 

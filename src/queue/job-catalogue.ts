@@ -56,6 +56,16 @@ export const QUEUES = {
       removeOnFail: { age: 24 * 3600 },
     }),
   },
+  billing: {
+    // One tenant's sync at a time per worker is plenty: each run is a handful of paged calls.
+    concurrency: () => 2,
+    limiter: () => PAUSABLE,
+    jobOptions: () => ({
+      ...COMMON,
+      attempts: 5,
+      removeOnComplete: { age: 24 * 3600, count: 1_000 },
+    }),
+  },
 } as const satisfies Record<string, QueueSpec>;
 
 export type QueueName = keyof typeof QUEUES;
@@ -148,6 +158,22 @@ export const JOBS = {
     perTenantSchedule: {
       everyMs: (config) => config.metrics.intervalMs,
       schedulerId: (tenantId) => `metrics-${tenantId}`,
+    },
+  }),
+  'billing.sync': job({
+    queue: 'billing',
+    payload: z.object({
+      tenantId,
+      /** Only these users (Telegram ids), e.g. named by the billing webhook; absent: everyone. */
+      telegramIds: z.array(z.string().regex(/^\d{1,20}$/)).min(1).max(1000).optional(),
+      /** What asked for it; on-demand runs name their request so a redelivered one is the same job. */
+      trigger: z.enum(['schedule', 'webhook', 'panel', 'payment']).default('schedule'),
+      requestKey: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+    }),
+    jobId: (p) => `billing-${p.tenantId}-${p.trigger}-${p.requestKey ?? 'now'}`,
+    perTenantSchedule: {
+      everyMs: (config) => config.billing.syncIntervalMs,
+      schedulerId: (tenantId) => `billing-${tenantId}`,
     },
   }),
 } as const;

@@ -5,7 +5,10 @@ import { MetricsSnapshotSchema } from './metrics-snapshot.entity.ts';
 import { NotificationSchema } from './notification.entity.ts';
 import { OutboxSchema } from './outbox.entity.ts';
 import { PersonalPlanSchema } from './personal-plan.entity.ts';
+import { StarPaymentSchema } from './star-payment.entity.ts';
 import { SubscriptionSchema } from './subscription.entity.ts';
+import { SubscriptionEventSchema } from './subscription-event.entity.ts';
+import { SubscriptionPlanSchema } from './subscription-plan.entity.ts';
 import { SurveySchema } from './survey.entity.ts';
 import { TelegramUserSchema } from './telegram-user.entity.ts';
 import { TenantSchema } from './tenant.entity.ts';
@@ -18,7 +21,10 @@ export { MetricsSnapshot } from './metrics-snapshot.entity.ts';
 export { Notification } from './notification.entity.ts';
 export { Outbox } from './outbox.entity.ts';
 export { PersonalPlan } from './personal-plan.entity.ts';
+export { StarPayment } from './star-payment.entity.ts';
 export { Subscription } from './subscription.entity.ts';
+export { SubscriptionEvent } from './subscription-event.entity.ts';
+export { SubscriptionPlan } from './subscription-plan.entity.ts';
 export { Survey } from './survey.entity.ts';
 export { TelegramUser } from './telegram-user.entity.ts';
 export { Tenant } from './tenant.entity.ts';
@@ -34,7 +40,10 @@ export const allEntities = [
   NotificationSchema,
   BroadcastSchema,
   AuditLogSchema,
+  SubscriptionPlanSchema,
   SubscriptionSchema,
+  StarPaymentSchema,
+  SubscriptionEventSchema,
   MetricsSnapshotSchema,
   TestResultSchema,
 ];

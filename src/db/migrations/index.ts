@@ -4,6 +4,7 @@ import { Migration20261127020000Panel } from './Migration20261127020000Panel.ts'
 import { Migration20261127030000Metrics } from './Migration20261127030000Metrics.ts';
 import { Migration20261127040000TestResults } from './Migration20261127040000TestResults.ts';
 import { Migration20261201000000OutboxParking } from './Migration20261201000000OutboxParking.ts';
+import { Migration20261202000000Billing } from './Migration20261202000000Billing.ts';
 
 /** Migrations are listed explicitly so they load the same under tsx, tests and a bundler. */
 export const migrationsList = [
@@ -13,4 +14,5 @@ export const migrationsList = [
   { name: 'Migration20261127030000Metrics', class: Migration20261127030000Metrics },
   { name: 'Migration20261127040000TestResults', class: Migration20261127040000TestResults },
   { name: 'Migration20261201000000OutboxParking', class: Migration20261201000000OutboxParking },
+  { name: 'Migration20261202000000Billing', class: Migration20261202000000Billing },
 ];

@@ -49,7 +49,7 @@ async function userView(
   deps: RouteDeps,
   user: TelegramUser,
 ) {
-  return { ...(await userProfile(request, deps.billing, user)), reachable: !user.unreachableAt };
+  return { ...(await userProfile(request, user)), reachable: !user.unreachableAt };
 }
 
 const tags = ['Bot API'];

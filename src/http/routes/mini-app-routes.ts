@@ -25,7 +25,7 @@ export const miniAppRoutes = [
     access: MINI_APP,
     responses: { 200: { description: 'The caller', schema: z.object(userProfileShape) } },
     async handler(request, deps) {
-      return { status: 200, body: await userProfile(request, deps.billing, request.user) };
+      return { status: 200, body: await userProfile(request, request.user) };
     },
   }),
 

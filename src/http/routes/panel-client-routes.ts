@@ -32,17 +32,13 @@ export const panelClientRoutes = [
     name: 'listClients',
     method: 'GET',
     path: '/api/panel/clients',
-    summary: 'Clients with their subscription, newest first (one batched billing call per page)',
+    summary: 'Clients with their subscription, newest first (subscriptions from one query per page)',
     tags: ['Panel: clients'],
     access: panel('manage_clients'),
     query: pageQuerySchema,
     responses: { 200: { description: 'One page', schema: pageSchema(clientSchema) } },
-    async handler({ query, em, log, tenantId }, deps) {
-      const page = await listClients(
-        em,
-        { billing: deps.billing, log, tenantId },
-        { limit: query.limit, after: query.cursor },
-      );
+    async handler({ query, em }) {
+      const page = await listClients(em, { limit: query.limit, after: query.cursor });
       return { status: 200, body: pageBody(page.items, page.next) };
     },
   }),

@@ -2,11 +2,11 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Telegraf } from 'telegraf';
-import type { BillingAdapter } from '../../billing/billing-adapter.ts';
 import type { Config } from '../../config/env.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { LiveEventPublisher } from '../../domain/live-events.ts';
 import type { Metrics } from '../../observability/metrics.ts';
+import type { StarsApi } from '../../telegram/stars-api.ts';
 import type { SharedRateLimiter } from '../shared-rate-limiter.ts';
 
 /** What route handlers may use; built once per app by createHttpApp. */
@@ -17,7 +17,10 @@ export interface RouteDeps {
   redis: Redis;
   logger: Logger;
   metrics: Metrics;
-  billing: BillingAdapter;
+  /** Telegram Stars payments of this tenant's bot; undefined without a bot token. */
+  stars: StarsApi | undefined;
+  /** Signs and checks invoice payloads (derived from the bot token). */
+  invoiceKey: Buffer | undefined;
   liveEvents: LiveEventPublisher;
   /** Every queue, for the queue gauges on /metrics. */
   queues: Queue[];
