@@ -9,6 +9,7 @@ import { createLogger } from '../src/config/logger.ts';
 import { PersonalPlan, Survey, TelegramUser } from '../src/db/entities/index.ts';
 import { createOrm, DEFAULT_TENANT_ID, forkForTenant } from '../src/db/orm.ts';
 import { type FakeTelegramBotApi, startFakeTelegramBotApi } from '../src/dev/fake-telegram-bot-api.ts';
+import { createMetrics } from '../src/observability/metrics.ts';
 import { createBotProcess } from '../src/processes/bot-process.ts';
 import { configureBot, createBot } from '../src/telegram/bot.ts';
 import { TEST_BOT_TOKEN, validAnswers } from './helpers/init-data.ts';
@@ -47,7 +48,7 @@ function botWith(config: Config, botOrm: MikroORM = orm): Telegraf {
   const logger = createLogger('debug', {
     write: (line: string) => void logs.push(line),
   } as pino.DestinationStream);
-  const created = createBot({ config, orm: botOrm, logger });
+  const created = createBot({ config, orm: botOrm, logger, metrics: createMetrics() });
   created.botInfo = BOT_INFO;
   return created;
 }
@@ -321,6 +322,7 @@ test.serial(
       config: configFor({ TELEGRAM_API_ROOT: polling.apiRoot }),
       orm,
       logger,
+      metrics: createMetrics(),
     });
     await botProcess.start();
     const methods = () => polling.calls.map((call) => call.method);
@@ -337,6 +339,7 @@ test.serial(
       'message',
       'callback_query',
       'my_chat_member',
+      'pre_checkout_query',
     ]);
     await botProcess.stop();
     // A pending getUpdates would hold for its 50 s long poll, and stop() would give up on it.

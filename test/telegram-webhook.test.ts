@@ -47,7 +47,7 @@ test('at start the web process registered the webhook with its secret, updates a
   t.like(setWebhook!.body, {
     url: WEBHOOK_URL,
     secret_token: SECRET,
-    allowed_updates: ['message', 'callback_query', 'my_chat_member'],
+    allowed_updates: ['message', 'callback_query', 'my_chat_member', 'pre_checkout_query'],
     max_connections: 40,
     drop_pending_updates: false,
   });

@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/env.ts';
 import { createLogger } from '../config/logger.ts';
+import { createMetrics } from '../observability/metrics.ts';
 import { connectDatabase, requireProductionSettings } from '../processes/boot.ts';
 import { createBotProcess } from '../processes/bot-process.ts';
 import { exitOnBootError, stopOnSignal } from '../processes/run-until-signal.ts';
@@ -20,6 +21,7 @@ try {
     config,
     orm,
     logger,
+    metrics: createMetrics(),
     // A poller that died (bad token, another poller took over) must not linger as a healthy-looking process.
     onPollingFailed: () => {
       void orm.close().finally(() => process.exit(1));

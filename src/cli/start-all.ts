@@ -71,7 +71,7 @@ try {
   // With a webhook URL the web process handles updates; otherwise poll (the sandbox, without a token).
   // Started last so it stops first, while the database and the sandbox it talks to are still up.
   if (!config.telegram.webhookUrl) {
-    const bot = createBotProcess({ config, orm, logger });
+    const bot = createBotProcess({ config, orm, logger, metrics });
     await bot.start().then(
       () => remember(bot),
       (error: Error) => say(`Bot not started (${error.message}); the API and workers run without it.`),

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { BOT_ALLOWED_UPDATES, configureBot, createBot, describeBotError } from '../telegram/bot.ts';
 import { settledWithin } from '../util/with-timeout.ts';
 
@@ -8,6 +9,8 @@ export interface BotProcessDeps {
   config: Config;
   orm: MikroORM;
   logger: Logger;
+  /** The bot process serves no /metrics of its own; payment counters matter in webhook mode. */
+  metrics: Metrics;
   /**
    * Polling ended without stop() being asked for (401 bad token, 409 another poller or a webhook
    * took over). Defaults to logging; the `bot` entry point exits so its supervisor restarts it.

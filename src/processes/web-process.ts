@@ -41,7 +41,9 @@ export function createWebProcess(deps: WebProcessDeps) {
   });
   let shuttingDown = false;
   // Webhook mode: updates arrive at POST /telegram/webhook and are handled in this process.
-  const bot = config.telegram.webhookUrl ? createBot({ config, orm: deps.orm, logger }) : undefined;
+  const bot = config.telegram.webhookUrl
+    ? createBot({ config, orm: deps.orm, logger, metrics: deps.metrics })
+    : undefined;
   const app = createHttpApp({
     config,
     orm: deps.orm,

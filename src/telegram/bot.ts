@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { type Context, Telegraf } from 'telegraf';
 import { message } from 'telegraf/filters';
 import type { InlineKeyboardButton, User } from 'telegraf/types';
+import { invoiceKey } from '../billing/invoice-payload.ts';
 import { type Config, ConfigError } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import { TelegramUser } from '../db/entities/index.ts';
@@ -9,17 +10,25 @@ import { DEFAULT_TENANT_ID, forkForTenant } from '../db/orm.ts';
 import { findLatestPlan } from '../domain/plans.ts';
 import { userReachability } from '../domain/user-reachability.ts';
 import { type BotUserProfile, registerBotUser } from '../domain/users.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { settledWithin, withTimeout } from '../util/with-timeout.ts';
+import { PaymentNotRecordedError, registerPaymentHandlers } from './bot-payments.ts';
 import { botCommands, botTexts, MENU_BUTTON_TEXT } from './bot-texts.ts';
 
 export interface BotDeps {
   config: Config;
   orm: MikroORM;
   logger: Logger;
+  metrics: Metrics;
 }
 
 /** Update types the bot handles; setWebhook and long polling both ask Telegram for exactly these. */
-export const BOT_ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const;
+export const BOT_ALLOWED_UPDATES = [
+  'message',
+  'callback_query',
+  'my_chat_member',
+  'pre_checkout_query',
+] as const;
 
 /**
  * A handler stuck on a Bot API call that never answers (telegraf has no request timeout) must not
@@ -119,6 +128,14 @@ export function createBot(deps: BotDeps): Telegraf {
     await ctx.reply(texts.help, appButton(texts.openAppButton));
   });
 
+  registerPaymentHandlers(bot, {
+    orm,
+    logger,
+    metrics: deps.metrics,
+    invoiceKey: invoiceKey(token),
+    miniAppUrl: config.telegram.miniAppUrl,
+  });
+
   bot.on(message('text'), async (ctx) => {
     await ctx.reply(botTexts(ctx.from.language_code).fallback);
   });
@@ -136,6 +153,14 @@ export function createBot(deps: BotDeps): Telegraf {
   });
 
   bot.catch(async (error: unknown, ctx: Context) => {
+    // Money must not be dropped: the webhook answers 503 and Telegram delivers the update again.
+    if (error instanceof PaymentNotRecordedError) {
+      logger.error(
+        { event: 'stars_payment_not_recorded', updateId: ctx.update.update_id, err: error.cause },
+        'payment update not recorded; asking Telegram to redeliver',
+      );
+      throw error;
+    }
     logger.error(
       {
         event: 'bot_update_failed',

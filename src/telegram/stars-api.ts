@@ -47,7 +47,10 @@ export interface StarsApi {
     payload: string;
     amount: number;
   }): Promise<string>;
-  answerPreCheckoutQuery(queryId: string, answer: { ok: true } | { ok: false; errorMessage: string }): Promise<void>;
+  answerPreCheckoutQuery(
+    queryId: string,
+    answer: { ok: true } | { ok: false; errorMessage: string },
+  ): Promise<void>;
   refundStarPayment(userTelegramId: string, chargeId: string): Promise<void>;
   editUserStarSubscription(userTelegramId: string, chargeId: string, isCanceled: boolean): Promise<void>;
   getStarTransactions(offset: number, limit?: number): Promise<StarTransaction[]>;
@@ -68,7 +71,11 @@ export function createStarsApi(options: { botToken: string; apiRoot: string; tim
         options.timeoutMs,
         (signal) => raw(method, payload, { signal: signal as unknown as TelegrafSignal }),
         () =>
-          new TelegramNetworkError(true, `Telegram did not answer ${method} within ${options.timeoutMs} ms`, 'ETIMEDOUT'),
+          new TelegramNetworkError(
+            true,
+            `Telegram did not answer ${method} within ${options.timeoutMs} ms`,
+            'ETIMEDOUT',
+          ),
       );
     } catch (error) {
       throw classifyTelegramError(error);
@@ -93,7 +100,10 @@ export function createStarsApi(options: { botToken: string; apiRoot: string; tim
       });
     },
     async refundStarPayment(userTelegramId, chargeId) {
-      await call('refundStarPayment', { user_id: Number(userTelegramId), telegram_payment_charge_id: chargeId });
+      await call('refundStarPayment', {
+        user_id: Number(userTelegramId),
+        telegram_payment_charge_id: chargeId,
+      });
     },
     async editUserStarSubscription(userTelegramId, chargeId, isCanceled) {
       await call('editUserStarSubscription', {
@@ -105,7 +115,11 @@ export function createStarsApi(options: { botToken: string; apiRoot: string; tim
     async getStarTransactions(offset, limit = STAR_TRANSACTIONS_PAGE_SIZE) {
       const result = await call<{ transactions?: unknown }>('getStarTransactions', { offset, limit });
       if (!result || !Array.isArray(result.transactions)) {
-        throw new TelegramNetworkError(true, 'getStarTransactions answered without a transactions list', 'INVALID_JSON');
+        throw new TelegramNetworkError(
+          true,
+          'getStarTransactions answered without a transactions list',
+          'INVALID_JSON',
+        );
       }
       return result.transactions as StarTransaction[];
     },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ServiceUnavailableError } from '../../domain/errors.ts';
 import { describeBotError } from '../../telegram/bot.ts';
+import { PaymentNotRecordedError } from '../../telegram/bot-payments.ts';
 import { defineRoute } from '../routing/define-route.ts';
 
 /** Only update_id is ours to check; the rest is Telegram's Update object, handled by telegraf. */
@@ -26,7 +27,7 @@ export const telegramWebhookRoutes = [
         description: 'Handled (handler errors are logged, not redelivered)',
         schema: z.object({ ok: z.literal(true) }),
       },
-      503: { description: 'The Bot API is unreachable; Telegram redelivers' },
+      503: { description: 'The Bot API is unreachable, or a payment could not be recorded yet; Telegram redelivers' },
     },
     async handler({ body, log }, deps) {
       const bot = deps.bot!;
@@ -43,7 +44,13 @@ export const telegramWebhookRoutes = [
       }
       // Handler errors are caught and logged by bot.catch: answering 200 anyway stops Telegram from
       // redelivering an update that would fail the same way and hold back the ones behind it.
-      await bot.handleUpdate(body as unknown as Parameters<typeof bot.handleUpdate>[0]);
+      try {
+        await bot.handleUpdate(body as unknown as Parameters<typeof bot.handleUpdate>[0]);
+      } catch (error) {
+        // Only payments escape bot.catch: Telegram keeps redelivering until one is recorded.
+        if (!(error instanceof PaymentNotRecordedError)) throw error;
+        throw new ServiceUnavailableError('payment_not_recorded', 'The payment could not be recorded yet.');
+      }
       return { status: 200, body: { ok: true as const } };
     },
   }),
