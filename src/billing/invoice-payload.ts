@@ -32,7 +32,10 @@ export function verifyInvoicePayload(payload: unknown, key: Buffer): InvoiceTarg
   if (parts.length !== 5 || parts[0] !== VERSION) return undefined;
   const body = parts.slice(0, 4).join('.');
   const presented = Buffer.from(parts[4]!, 'base64url');
-  if (presented.length !== MAC_BYTES || !timingSafeEqual(presented, mac(body, key))) return undefined;
+  // Canonical encodings only: base64url's last character carries unused bits, and two spellings
+  // of one payload would be two "different" invoices with one signature.
+  if (presented.length !== MAC_BYTES || presented.toString('base64url') !== parts[4]) return undefined;
+  if (!timingSafeEqual(presented, mac(body, key))) return undefined;
   const [tenantId, planId, userId] = parts.slice(1, 4).map(expand);
   if (!tenantId || !planId || !userId) return undefined;
   return { tenantId, planId, userId };
@@ -48,7 +51,7 @@ function compact(uuid: string): string {
 
 function expand(text: string): string | undefined {
   const bytes = Buffer.from(text, 'base64url');
-  if (bytes.length !== 16) return undefined;
+  if (bytes.length !== 16 || bytes.toString('base64url') !== text) return undefined;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
