@@ -17,7 +17,7 @@ fi
 promtool --version 2>&1 | head -n 1
 promtool check config --syntax-only prometheus.yml
 promtool check rules alerts.yml
-promtool test rules alerts.test.yml
+promtool test rules alerts.test.yml alerts.billing.test.yml
 
 # Every runbook_url must point at a section of docs/operations.md (anchor = heading in lower case).
 doc=../../docs/operations.md

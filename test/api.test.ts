@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import {
   Application,
@@ -10,6 +9,7 @@ import {
 } from '../src/db/entities/index.ts';
 import { expectError } from './helpers/expect-error.ts';
 import { authHeader, initDataFor, TEST_BOT_TOKEN, validAnswers } from './helpers/init-data.ts';
+import { seedSubscription } from './helpers/seed.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
 
 let system: TestSystem;
@@ -86,32 +86,32 @@ test.serial('GET /api/me creates the user and answers with the contract fields',
   });
 });
 
-test.serial("GET /api/me shows the caller's subscription from billing", async (t) => {
+test.serial("GET /api/me shows the caller's subscription from the local table", async (t) => {
   const auth = authHeader({ id: 109 });
   const me = await (await system.request('/api/me', { auth })).json();
   t.is(me.subscription, null);
   const user = await system.em().findOneOrFail(TelegramUser, { telegramId: '109' });
   const em = system.em();
-  em.create(Subscription, {
-    id: randomUUID(),
-    tenantId: user.tenantId,
-    userId: user.id,
-    planName: 'Coaching monthly',
-    status: 'active',
-    priceCents: 4900,
-    currency: 'EUR',
+  const row = seedSubscription(em, user, {
+    planTitle: 'Coaching monthly',
     currentPeriodEnd: new Date('2027-01-01T00:00:00Z'),
-    createdAt: new Date(),
-    updatedAt: new Date(),
   });
   await em.flush();
   const after = await (await system.request('/api/me', { auth })).json();
   t.deepEqual(after.subscription, {
+    planTitle: 'Coaching monthly',
     status: 'active',
-    planName: 'Coaching monthly',
-    priceCents: 4900,
-    currency: 'EUR',
     currentPeriodEnd: '2027-01-01T00:00:00.000Z',
+    renews: true,
+  });
+
+  // Cancelled: still paid until the period ends, no longer renewing. Price and provider stay private.
+  await em.nativeUpdate(Subscription, { id: row.id }, { status: 'cancelled', renews: false });
+  t.deepEqual((await (await system.request('/api/me', { auth })).json()).subscription, {
+    planTitle: 'Coaching monthly',
+    status: 'cancelled',
+    currentPeriodEnd: '2027-01-01T00:00:00.000Z',
+    renews: false,
   });
 });
 

@@ -8,7 +8,8 @@ import {
   MetricsSnapshot,
   Outbox,
   PersonalPlan,
-  Subscription,
+  type Subscription,
+  SubscriptionEvent,
   Survey,
   TelegramUser,
   Tenant,
@@ -20,6 +21,7 @@ import { computeTenantMetrics } from '../src/domain/panel-metrics.ts';
 import { JOBS } from '../src/queue/job-catalogue.ts';
 import { jobIdOf } from '../src/queue/outbox-writer.ts';
 import { authHeader, validAnswers } from './helpers/init-data.ts';
+import { seedSubscription } from './helpers/seed.ts';
 import { startTcpProxy } from './helpers/tcp-proxy.ts';
 import { TEST_REDIS_URL } from './helpers/test-database.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
@@ -79,14 +81,14 @@ function seedUser(em: EntityManager, tenantId: string, fields: Partial<TelegramU
 function seedSurvey(
   em: EntityManager,
   user: TelegramUser,
-  parts: { application?: Partial<Application>; plan?: Partial<PersonalPlan> },
+  parts: { application?: Partial<Application>; plan?: Partial<PersonalPlan>; createdAt?: Date },
 ) {
   const survey = em.create(Survey, {
     id: randomUUID(),
     tenantId: user.tenantId,
     userId: user.id,
     answers: { ...validAnswers, equipment: [...validAnswers.equipment] },
-    createdAt: parts.application?.createdAt ?? parts.plan?.createdAt ?? ago(1),
+    createdAt: parts.createdAt ?? parts.application?.createdAt ?? parts.plan?.createdAt ?? ago(1),
   });
   const base = { tenantId: user.tenantId, userId: user.id, surveyId: survey.id };
   if (parts.application)
@@ -108,20 +110,37 @@ function seedSurvey(
     });
 }
 
-function seedSubscription(em: EntityManager, user: TelegramUser, fields: Partial<Subscription>) {
-  em.create(Subscription, {
-    id: randomUUID(),
-    tenantId: user.tenantId,
-    userId: user.id,
-    planName: 'Monthly coaching',
-    status: 'active',
-    priceCents: 0,
-    currency: 'EUR',
-    createdAt: ago(DAY * 60),
-    updatedAt: ago(DAY * 60),
-    ...fields,
-  });
+/** A subscription and its history: `events` are [kind, hours ago]. */
+function seedSubscriber(
+  em: EntityManager,
+  user: TelegramUser,
+  fields: Partial<Subscription>,
+  events: [SubscriptionEvent['kind'], number][],
+) {
+  seedSubscription(em, user, { startedAt: ago(DAY * 60), ...fields });
+  for (const [kind, hoursAgo] of events) {
+    em.create(SubscriptionEvent, {
+      id: randomUUID(),
+      tenantId: user.tenantId,
+      userId: user.id,
+      kind,
+      at: ago(hoursAgo),
+      source: 'update',
+    });
+  }
 }
+
+/** Tenant T's revenue for the dataset of the exact-values test (worked out in that test). */
+const REVENUE = {
+  currency: 'XTR',
+  mrr: 1200,
+  activeSubscribers: 7,
+  newLast30d: 4,
+  churnedLast30d: 3,
+  churnRate30d: 0.5,
+  trialToPaid30d: 0.3333,
+};
+const SUBSCRIBERS = { active: 4, cancelled: 3, clients: 3 };
 
 test.serial('the worker registers a 5-minute job scheduler per tenant, which runs at once', async (t) => {
   const schedulers = await queue.getJobSchedulers();
@@ -170,20 +189,80 @@ test.serial('computeTenantMetrics gives exact values for a known dataset', async
   const before = await computeTenantMetrics(system.em(), T, NOW);
   t.is(before.revenue, null, 'no subscriptions: billing knows no prices');
 
-  seedSubscription(em, u1, { priceCents: 5000 });
-  seedSubscription(em, u2, { priceCents: 7000 });
-  seedSubscription(em, u3, { status: 'past_due', priceCents: 5000 });
-  seedSubscription(em, u4, { status: 'canceled', priceCents: 9000 });
-  // Another tenant's rows never leak in; its mixed currencies are reported per currency.
+  // Paid up = active or cancelled with the period not over; MRR = paid up, active and renewing.
+  const days = (n: number) => new Date(NOW.getTime() + n * DAY * 3600_000);
+  const seedT = () => seedUser(em, T);
+  const [u6, u7, u8, u9, u10, u11, u12, u13] = [
+    seedT(),
+    seedT(),
+    seedT(),
+    seedT(),
+    seedT(),
+    seedT(),
+    seedT(),
+    seedT(),
+  ];
+  seedSubscriber(em, u1, { price: 250 }, [['started', 1]]); // new; survey 2 h ago: a trial converted
+  seedSubscriber(em, u2, { price: 500, currentPeriodEnd: days(10) }, [
+    ['started', 40 * DAY], // before the window: not new, and not a trial conversion
+    ['renewed', 10 * DAY],
+  ]);
+  seedSubscriber(em, u3, { status: 'cancelled', renews: false, price: 300, currentPeriodEnd: days(5) }, [
+    ['started', 60 * DAY],
+    ['cancelled', 2 * DAY],
+  ]);
+  // Trial (survey 10 days ago) converted 9 days ago, refunded a day later: new and churned.
+  seedSubscriber(em, u4, { status: 'refunded', renews: false, price: 400 }, [
+    ['started', 9 * DAY],
+    ['refunded', 8 * DAY],
+  ]);
+  seedSubscriber(em, u5, { status: 'expired', renews: false, price: 400, currentPeriodEnd: days(-5) }, [
+    ['started', 100 * DAY],
+    ['expired', 5 * DAY],
+  ]);
+  // Lapsed and came back: new (counted once), not churned because paid up now.
+  seedSubscriber(em, u6, { price: 250, currentPeriodEnd: days(25) }, [
+    ['started', 25 * DAY],
+    ['expired', 20 * DAY],
+    ['started', 2 * DAY],
+  ]);
+  // Cancelled and its period over, not yet marked expired: not paid up, not churned either.
+  seedSubscriber(em, u7, { status: 'cancelled', renews: false, price: 250, currentPeriodEnd: days(-2) }, [
+    ['started', 50 * DAY],
+    ['cancelled', 20 * DAY],
+  ]);
+  // A one-off payment: paid up, not renewing, so outside MRR.
+  seedSubscriber(em, u8, { renews: false, price: 100, currentPeriodEnd: days(15) }, [['started', 45 * DAY]]);
+  // Subscribed 20 days ago, first survey 10 days ago: new and churned, but not a trial conversion.
+  seedSubscriber(em, u9, { status: 'expired', renews: false, currentPeriodEnd: days(-12) }, [
+    ['started', 20 * DAY],
+    ['expired', 12 * DAY],
+  ]);
+  seedSurvey(em, u9, { createdAt: ago(10 * DAY) });
+  // Active but its period ended an hour ago (renewal not seen yet): not paid up.
+  seedSubscriber(em, u10, { price: 250, currentPeriodEnd: ago(1) }, [['started', 40 * DAY]]);
+  seedSubscriber(em, u11, { price: 200, currentPeriodEnd: days(12) }, [['started', 90 * DAY]]);
+  seedSubscriber(em, u12, { status: 'cancelled', renews: false, price: 150, currentPeriodEnd: days(3) }, [
+    ['started', 70 * DAY],
+    ['cancelled', 3 * DAY],
+  ]);
+  seedSurvey(em, u13, { createdAt: ago(29 * DAY) }); // a trial that did not convert
+  seedSurvey(em, u5, { createdAt: ago(1) }); // u5's first survey is 100 days old: not a trial
+  // Another tenant's rows never leak in; its mixed currencies give no MRR.
   const other = em.create(Tenant, { id: randomUUID(), name: 'Other coach', createdAt: NOW });
   const [o1, o2] = [seedUser(em, other.id, { lastSeenAt: ago(1) }), seedUser(em, other.id)];
-  seedSubscription(em, o1, { priceCents: 1000, currency: 'USD' });
-  seedSubscription(em, o2, { priceCents: 2000 });
+  seedSubscriber(em, o1, { provider: 'http', price: 1000, currency: 'USD' }, [['started', DAY]]);
+  seedSubscriber(em, o2, { provider: 'http', price: 2000, currency: 'EUR' }, []);
   seedSurvey(em, o1, { application: { createdAt: ago(1) }, plan: ready(1, 10) });
+  // An http tenant in one currency reports it; one whose only row expired has MRR 0, no churn rate.
+  const tenant = (name: string) => em.create(Tenant, { id: randomUUID(), name, createdAt: NOW });
+  const [euro, lapsed] = [tenant('Euro coach'), tenant('Lapsed coach')];
+  seedSubscriber(em, seedUser(em, euro.id), { provider: 'http', price: 4900, currency: 'EUR' }, []);
+  seedSubscriber(em, seedUser(em, lapsed.id), { provider: 'http', status: 'expired', currency: 'EUR' }, []);
   await em.flush();
 
   t.deepEqual(await computeTenantMetrics(system.em(), T, NOW), {
-    subscribers: { active: 2, pastDue: 1, clients: 3 },
+    subscribers: SUBSCRIBERS,
     applications: {
       pending: 2,
       today: { new: 2, accepted: 1, rejected: 0 },
@@ -193,11 +272,42 @@ test.serial('computeTenantMetrics gives exact values for a known dataset', async
     },
     plans: { generated: 2, failed: 1, inProgress: 1, averageGenerationSeconds: 60 },
     users: { dau: 1, wau: 2, mau: 3 },
-    revenue: { mrrCents: 12_000, currency: 'EUR', byCurrency: { EUR: 12_000 } },
+    // Paid up: u1 u2 u3 u6 u8 u11 u12; renewing: u1 u2 u6 u11 (250 + 500 + 250 + 200).
+    // New: u1 u4 u6 u9. Churned: u4 u5 u9 (u6 is back). Rate: 3 / (7 - 4 + 3).
+    // Trials (first survey in 30 days): u1 u2 u3 u4 u9 u13; converted after it: u1 u4 -> 2 / 6.
+    revenue: REVENUE,
   });
   const otherMetrics = await computeTenantMetrics(system.em(), other.id, NOW);
-  t.deepEqual(otherMetrics.revenue, { mrrCents: null, currency: null, byCurrency: { USD: 1000, EUR: 2000 } });
-  t.like(otherMetrics, { users: { dau: 1 }, plans: { generated: 1 }, applications: { pending: 1 } });
+  t.deepEqual(otherMetrics.revenue, {
+    currency: null,
+    mrr: null,
+    activeSubscribers: 2,
+    newLast30d: 1,
+    churnedLast30d: 0,
+    churnRate30d: 0,
+    trialToPaid30d: 0, // o1 subscribed a day before its first survey
+  });
+  t.like(otherMetrics, {
+    subscribers: { active: 2, cancelled: 0 },
+    users: { dau: 1 },
+    plans: { generated: 1 },
+    applications: { pending: 1 },
+  });
+  const none = { newLast30d: 0, churnedLast30d: 0, trialToPaid30d: null };
+  t.deepEqual((await computeTenantMetrics(system.em(), euro.id, NOW)).revenue, {
+    ...none,
+    currency: 'EUR',
+    mrr: 4900,
+    activeSubscribers: 1,
+    churnRate30d: 0,
+  });
+  t.deepEqual((await computeTenantMetrics(system.em(), lapsed.id, NOW)).revenue, {
+    ...none,
+    currency: 'EUR',
+    mrr: 0,
+    activeSubscribers: 0,
+    churnRate30d: null,
+  });
 });
 
 test.serial('revenue is shown to owners only; other roles get the rest; strangers get 403', async (t) => {
@@ -227,8 +337,8 @@ test.serial('revenue is shown to owners only; other roles get the rest; stranger
   t.is(owner.status, 200);
   const body = await owner.json();
   t.is(body.computedAt, new Date((await snapshotAt())!).toISOString());
-  t.deepEqual(body.revenue, { mrrCents: 12_000, currency: 'EUR', byCurrency: { EUR: 12_000 } });
-  t.like(body, { subscribers: { active: 2, pastDue: 1, clients: 3 }, applications: { pending: 2 } });
+  t.deepEqual(body.revenue, REVENUE);
+  t.like(body, { subscribers: SUBSCRIBERS, applications: { pending: 2 } });
   for (const id of [TRAINER, SUPPORT]) {
     const response = await get(id);
     t.is(response.status, 200);
@@ -352,7 +462,7 @@ test.serial(
     const body = await response.json();
     t.like(body, {
       computedAt: null,
-      subscribers: { active: 0, pastDue: 0, clients: 0 },
+      subscribers: { active: 0, cancelled: 0, clients: 0 },
       applications: { pending: 0, today: { new: 0 }, conversionRate: null },
       revenue: null,
     });

@@ -3,7 +3,7 @@ import type { EntityManager } from '../db/orm.ts';
 const DAY_MS = 24 * 3600_000;
 
 /** Bumped when the shape changes: older snapshots are then treated as missing, not served. */
-export const METRICS_VERSION = 1;
+export const METRICS_VERSION = 2;
 
 export interface WindowCounts {
   /** Applications received in the window (whatever their status is now). */
@@ -13,15 +13,41 @@ export interface WindowCounts {
   rejected: number;
 }
 
+/**
+ * Subscription revenue, from the local `subscription` and `subscription_event` tables. "Paid up"
+ * is isPaidUp() in src/billing/subscriptions.ts: status active or cancelled, and current_period_end
+ * null or after now (a row whose period ended but which billing.sync has not yet marked expired is
+ * not paid up). The 30-day windows are (now - 30 days, now].
+ */
 export interface Revenue {
-  /** Sum of active subscriptions' prices; null when they are in more than one currency. */
-  mrrCents: number | null;
+  /** The currency of `mrr`: 'XTR' for Telegram Stars; null when renewing rows mix currencies. */
   currency: string | null;
-  byCurrency: Record<string, number>;
+  /** Sum of `price` (per 30-day period) over paid-up subscriptions with status active and renews
+   * true; null when those are in more than one currency (a sum across currencies means nothing). */
+  mrr: number | null;
+  /** Users paid up now: subscribers.active + subscribers.cancelled. */
+  activeSubscribers: number;
+  /** Distinct users with a 'started' event in the window (re-subscribing after an end counts). */
+  newLast30d: number;
+  /** Distinct users with an 'expired' or 'refunded' event in the window who are not paid up now. */
+  churnedLast30d: number;
+  /** churned / subscribers at the window start, estimated as active - new + churned; 4 digits;
+   * null when that estimate is 0 or less. */
+  churnRate30d: number | null;
+  /** Of the users whose first survey (the free AI plan: the trial) is in the window, the fraction
+   * with a 'started' event at or after that survey; 4 digits; null when there are none. */
+  trialToPaid30d: number | null;
 }
 
 export interface TenantMetrics {
-  subscribers: { active: number; pastDue: number; clients: number };
+  /** Paid-up subscriptions (see Revenue) by whether they renew, and the tenant's clients. */
+  subscribers: {
+    /** Paid up, status active and renewing: what MRR counts. */
+    active: number;
+    /** Paid up but not renewing: cancelled inside the paid period (or a one-off payment). */
+    cancelled: number;
+    clients: number;
+  };
   applications: {
     /** Awaiting a decision now, whatever their age. */
     pending: number;
@@ -40,7 +66,7 @@ export interface TenantMetrics {
   };
   /** Mini App users seen (telegram_user.last_seen_at) in the last 1, 7 and 30 days. */
   users: { dau: number; wau: number; mau: number };
-  /** Null unless billing knows prices (the tenant has subscription rows). */
+  /** Null until billing knows prices (the tenant has no subscription row, whatever its status). */
   revenue: Revenue | null;
 }
 
@@ -54,7 +80,7 @@ const emptyWindow = (): WindowCounts => ({ new: 0, accepted: 0, rejected: 0 });
 /** What the panel shows before the first computation: the same shape, all zero. */
 export function emptyMetrics(): TenantMetrics {
   return {
-    subscribers: { active: 0, pastDue: 0, clients: 0 },
+    subscribers: { active: 0, cancelled: 0, clients: 0 },
     applications: {
       pending: 0,
       today: emptyWindow(),
@@ -71,10 +97,14 @@ export function emptyMetrics(): TenantMetrics {
 type Row = Record<string, string | number | null>;
 const num = (value: string | number | null | undefined): number => Number(value ?? 0);
 
+/** isPaidUp() in SQL, for a `subscription` row aliased `x`; `?` is now. */
+const PAID_UP = `x.status in ('active', 'cancelled') and (x.current_period_end is null or x.current_period_end > ?)`;
+
 /**
- * Four aggregate queries, each one pass over an index range of the tenant's recent rows (see
- * Migration20261127030000Metrics). They run on a read replica when one is configured: a snapshot
- * a second behind the primary is still a correct snapshot.
+ * Five aggregate queries, each one pass over an index range of the tenant's rows (see
+ * Migration20261127030000Metrics and Migration20261202000000Billing), and a sixth only for a
+ * tenant nobody is paid up with. They run on a read replica when one is configured: a snapshot a
+ * second behind the primary is still a correct snapshot.
  */
 export async function computeTenantMetrics(
   em: EntityManager,
@@ -86,7 +116,7 @@ export async function computeTenantMetrics(
   const read = async (sql: string, params: unknown[]): Promise<Row[]> =>
     em.execute<Row[]>(sql, params, { connectionType: 'read' });
 
-  const [[users], subscriptions, [applications], [plans]] = await Promise.all([
+  const [[users], subscriptions, [history], [applications], [plans]] = await Promise.all([
     read(
       `select (select count(*) from telegram_user where tenant_id = ? and is_client) as clients,
         count(*) filter (where last_seen_at > ?) as dau,
@@ -95,10 +125,34 @@ export async function computeTenantMetrics(
       from telegram_user where tenant_id = ? and last_seen_at > ?`,
       [tenantId, d1, d7, tenantId, d30],
     ),
+    // Paid-up rows by currency, through subscription_live_index (its predicate is part of PAID_UP).
     read(
-      `select status, currency, count(*) as count, sum(price_cents) as cents
-      from subscription where tenant_id = ? group by status, currency`,
-      [tenantId],
+      `select currency, count(*) filter (where renewing) as renewing,
+        count(*) filter (where not renewing) as not_renewing,
+        coalesce(sum(price) filter (where renewing), 0) as mrr
+      from (select currency, price, status = 'active' and renews as renewing
+        from subscription x where x.tenant_id = ? and ${PAID_UP}) paid_up
+      group by currency`,
+      [tenantId, now],
+    ),
+    // Events of the window through subscription_event_window_index; trials are users with no
+    // survey before the window (survey_tenant_id_user_id_created_at_index).
+    read(
+      `with events as (select user_id, kind, at from subscription_event
+          where tenant_id = ? and at > ? and at <= ? and kind in ('started', 'expired', 'refunded')),
+        started as (select user_id, max(at) as last_at from events where kind = 'started' group by user_id),
+        ended as (select distinct user_id from events where kind <> 'started'),
+        trials as (select s.user_id, min(s.created_at) as first_at from survey s
+          where s.tenant_id = ? and s.created_at > ? and s.created_at <= ? and not exists (
+            select 1 from survey p where p.tenant_id = s.tenant_id and p.user_id = s.user_id and p.created_at <= ?)
+          group by s.user_id)
+      select (select count(*) from started) as new_30,
+        (select count(*) from ended e
+          where not exists (select 1 from subscription x where x.user_id = e.user_id and ${PAID_UP})) as churned_30,
+        (select count(*) from trials) as trials_30,
+        (select count(*) from trials t join started st on st.user_id = t.user_id and st.last_at >= t.first_at)
+          as paid_trials_30`,
+      [tenantId, d30, now, tenantId, d30, now, d30, now],
     ),
     read(
       `select (select count(*) from application where tenant_id = ? and status = 'new') as pending,
@@ -133,11 +187,20 @@ export async function computeTenantMetrics(
   const last30Days = window(30);
   const decided = last30Days.accepted + last30Days.rejected;
   const avgSeconds = plans?.avg_seconds;
+  const total = (column: string) => subscriptions.reduce((sum, row) => sum + num(row[column]), 0);
+  // Nobody paid up: the tenant's currencies, if it has any subscription row at all. Not indexed
+  // (subscription has no plain tenant index), so it runs only then and stops at two currencies.
+  const currencies =
+    subscriptions.length > 0
+      ? subscriptions.map((row) => String(row.currency))
+      : (
+          await read('select distinct currency from subscription where tenant_id = ? limit 2', [tenantId])
+        ).map((row) => String(row.currency));
 
   return {
     subscribers: {
-      active: sumWhere(subscriptions, 'active', 'count'),
-      pastDue: sumWhere(subscriptions, 'past_due', 'count'),
+      active: total('renewing'),
+      cancelled: total('not_renewing'),
       clients: num(users?.clients),
     },
     applications: {
@@ -154,31 +217,30 @@ export async function computeTenantMetrics(
       averageGenerationSeconds: avgSeconds == null ? null : round(Number(avgSeconds), 1),
     },
     users: { dau: num(users?.dau), wau: num(users?.wau), mau: num(users?.mau) },
-    revenue: revenueOf(subscriptions),
+    revenue: currencies.length === 0 ? null : revenueOf(subscriptions, currencies, history ?? {}),
   };
 }
 
-function sumWhere(rows: Row[], status: string, column: string): number {
-  return rows.filter((row) => row.status === status).reduce((sum, row) => sum + num(row[column]), 0);
-}
-
-/**
- * MRR counts active subscriptions only (past_due may still be lost) and takes price_cents as a
- * monthly price, which is what the local billing provider stores. Sums across currencies are
- * meaningless, so mixed currencies report per currency only.
- */
-function revenueOf(rows: Row[]): Revenue | null {
-  if (rows.length === 0) return null;
-  const byCurrency: Record<string, number> = {};
-  for (const row of rows) {
-    if (row.status !== 'active') continue;
-    const currency = String(row.currency);
-    byCurrency[currency] = (byCurrency[currency] ?? 0) + num(row.cents);
-  }
-  const currencies = Object.keys(byCurrency);
-  if (currencies.length === 0) return { mrrCents: 0, currency: null, byCurrency };
-  if (currencies.length > 1) return { mrrCents: null, currency: null, byCurrency };
-  return { mrrCents: byCurrency[currencies[0]!]!, currency: currencies[0]!, byCurrency };
+/** `paidUp`: the paid-up rows by currency; `currencies`: theirs, or else those of any row. */
+function revenueOf(paidUp: Row[], currencies: string[], history: Row): Revenue {
+  const renewing = paidUp.filter((row) => num(row.renewing) > 0);
+  const activeSubscribers = paidUp.reduce((sum, row) => sum + num(row.renewing) + num(row.not_renewing), 0);
+  const newLast30d = num(history.new_30);
+  const churnedLast30d = num(history.churned_30);
+  // Who was paid up 30 days ago is not stored; today's count minus arrivals plus departures is.
+  const atStart = activeSubscribers - newLast30d + churnedLast30d;
+  const trials = num(history.trials_30);
+  // MRR's currency; with nothing renewing MRR is 0 in any currency, so the tenant's only one labels it.
+  const labels = renewing.length > 0 ? renewing.map((row) => String(row.currency)) : currencies;
+  return {
+    currency: labels.length === 1 ? labels[0]! : null,
+    mrr: renewing.length > 1 ? null : num(renewing[0]?.mrr),
+    activeSubscribers,
+    newLast30d,
+    churnedLast30d,
+    churnRate30d: atStart > 0 ? round(churnedLast30d / atStart, 4) : null,
+    trialToPaid30d: trials > 0 ? round(num(history.paid_trials_30) / trials, 4) : null,
+  };
 }
 
 function round(value: number, digits: number): number {

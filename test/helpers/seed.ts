@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Application, Survey, TelegramUser } from '../../src/db/entities/index.ts';
+import { Application, Subscription, Survey, TelegramUser } from '../../src/db/entities/index.ts';
 import { DEFAULT_TENANT_ID, type EntityManager } from '../../src/db/orm.ts';
 import { queueNotification } from '../../src/domain/notifications.ts';
 import { validAnswers } from './init-data.ts';
@@ -68,4 +68,32 @@ export async function seedNotifications(
   );
   await em.flush();
   return rows;
+}
+
+/**
+ * A subscription row as payments or billing.sync would have left it: a renewing Stars subscription
+ * paid for 30 more days unless `fields` say otherwise. Flush is the caller's (seed many at once).
+ */
+export function seedSubscription(
+  em: EntityManager,
+  user: Pick<TelegramUser, 'id' | 'tenantId'>,
+  fields: Partial<Subscription> = {},
+): Subscription {
+  const now = new Date();
+  return em.create(Subscription, {
+    id: randomUUID(),
+    tenantId: user.tenantId,
+    userId: user.id,
+    provider: 'stars',
+    planTitle: 'Monthly coaching',
+    status: 'active',
+    renews: true,
+    price: 250,
+    currency: 'XTR',
+    currentPeriodEnd: new Date(now.getTime() + 30 * 24 * 3600_000),
+    startedAt: now,
+    createdAt: now,
+    updatedAt: now,
+    ...fields,
+  });
 }

@@ -30,7 +30,13 @@ const windowCounts = z.object({ new: count, accepted: count, rejected: count });
 const metricsSchema = z
   .object({
     computedAt: z.string().nullable().meta({ description: 'null until the first computation' }),
-    subscribers: z.object({ active: count, pastDue: count, clients: count }),
+    subscribers: z
+      .object({
+        active: count.meta({ description: 'Paid up and renewing' }),
+        cancelled: count.meta({ description: 'Paid up until the period ends, not renewing' }),
+        clients: count,
+      })
+      .meta({ description: 'Paid up: status active or cancelled and the current period not over' }),
     applications: z.object({
       pending: count,
       today: windowCounts,
@@ -47,9 +53,29 @@ const metricsSchema = z
     users: z.object({ dau: count, wau: count, mau: count }),
     revenue: z
       .object({
-        mrrCents: z.number().nullable(),
-        currency: z.string().nullable(),
-        byCurrency: z.record(z.string(), z.number()),
+        currency: z
+          .string()
+          .nullable()
+          .meta({ description: "mrr's currency: XTR for Telegram Stars; null if mixed" }),
+        mrr: z.number().nullable().meta({
+          description:
+            'Sum of prices per 30 days of paid-up renewing subscriptions; null for mixed currencies',
+        }),
+        activeSubscribers: count.meta({
+          description: 'Paid up now (subscribers.active + subscribers.cancelled)',
+        }),
+        newLast30d: count.meta({ description: 'Users who started a subscription in the last 30 days' }),
+        churnedLast30d: count.meta({
+          description:
+            'Users whose subscription expired or was refunded in the last 30 days, not paid up now',
+        }),
+        churnRate30d: z.number().nullable().meta({
+          description: 'churned / (activeSubscribers - newLast30d + churnedLast30d); null when that is 0',
+        }),
+        trialToPaid30d: z.number().nullable().meta({
+          description:
+            'Of users whose first survey was in the last 30 days, the fraction who subscribed since',
+        }),
       })
       .nullable()
       .optional()
