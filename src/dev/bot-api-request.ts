@@ -18,11 +18,8 @@ export const fail = (status: number, description: string, parameters?: object): 
 
 /** The Bot API's reading of a boolean parameter: JSON true, or "true" / "1" / "yes" in a form body. */
 export function toBool(raw: unknown): boolean {
-  return ['true', '1', 'yes'].includes(
-    String(raw ?? '')
-      .trim()
-      .toLowerCase(),
-  );
+  const value = String(raw ?? '').trim();
+  return ['true', '1', 'yes'].includes(value.toLowerCase());
 }
 
 /** An integer parameter as the Bot API reads it: absent means the default, junk means 0, then clamped. */
@@ -109,12 +106,8 @@ function parseMultipart(raw: Buffer, boundary: string): Params {
 /** An update as Telegram sends it: update_id plus one field naming its kind (message, ...). */
 export type BotUpdate = { update_id: number } & Record<string, unknown>;
 
-export interface FakeDelivery {
-  updateId: number;
-  /** The webhook's HTTP status, or 'network_error' when no answer came (refused, reset, timed out). */
-  status: number | 'network_error';
-  at: number;
-}
+/** status: the webhook's HTTP status, or 'network_error' when no answer came (refused, reset, timeout). */
+export type FakeDelivery = { updateId: number; status: number | 'network_error'; at: number };
 
 export interface UpdateOutbox {
   readonly deliveries: FakeDelivery[];
@@ -132,18 +125,10 @@ export interface UpdateOutbox {
   close(): void;
 }
 
-interface Target {
-  url: string;
-  secretToken?: string;
-}
+type Target = { url: string; secretToken?: string };
 
-interface Queued {
-  update: BotUpdate;
-  /** Handed to a getUpdates call at least once. */
-  handedOut: boolean;
-  /** Sent after an update with a higher update_id (a test's redelivery or out-of-order delivery). */
-  late: boolean;
-}
+/** handedOut: given to a getUpdates call; late: sent after a newer update (redelivery, out of order). */
+type Queued = { update: BotUpdate; handedOut: boolean; late: boolean };
 
 const WEBHOOK_TIMEOUT_MS = 10_000;
 const FIRST_RETRY_MS = 50;
@@ -159,6 +144,7 @@ export function createUpdateOutbox(record: <T>(list: T[], item: T) => void): Upd
   const aborter = new AbortController();
   let nextUpdateId = 1;
   let highestSent = 0;
+  let allowedUpdates: string[] = []; // empty: Telegram's default, which includes every kind sent here
   let webhook: Target | undefined;
   let override: Target | undefined;
   let pumping = false;
@@ -167,6 +153,11 @@ export function createUpdateOutbox(record: <T>(list: T[], item: T) => void): Upd
     override ? { url: override.url, secretToken: override.secretToken ?? webhook?.secretToken } : webhook;
   const wake = () => {
     for (const waker of wakers) waker();
+  };
+  /** News for the waiting: a long poll answers, a webhook retry goes now, the pump starts. */
+  const kick = () => {
+    wake();
+    void pump();
   };
   const settle = () => {
     if (queue.length > 0 && !aborter.signal.aborted) return;
@@ -255,51 +246,53 @@ export function createUpdateOutbox(record: <T>(list: T[], item: T) => void): Upd
       const hint = 'use deleteWebhook to delete the webhook first';
       return fail(409, `Conflict: can't use getUpdates method while webhook is active; ${hint}`);
     }
-    if (params.offset !== undefined && params.offset !== '')
-      confirm(clampInt(params.offset, 0, -(2 ** 31), 2 ** 31));
+    allow(params.allowed_updates);
+    confirm(clampInt(params.offset, 0, -(2 ** 31), 2 ** 31)); // absent: 0, which confirms nothing
     // Long polling: wait like Telegram while there is nothing, but answer as soon as something comes.
     // With deliverUpdatesTo the updates go to that URL, and a poller only waits.
     if (queue.length === 0 || override) await pause(clampInt(params.timeout, 0, 0, MAX_POLL_SECONDS) * 1000);
     return ok(override || res.destroyed ? [] : takeBatch(clampInt(params.limit, 100, 1, 100)));
   }
 
+  /** allowed_updates: kept until a setWebhook or getUpdates gives a new list, like Telegram. */
+  function allow(raw: unknown): void {
+    const list = typeof raw === 'string' ? parseJson(raw) : raw;
+    if (Array.isArray(list)) allowedUpdates = list.map(String);
+  }
+
   function setWebhook(params: Params): Reply {
+    allow(params.allowed_updates);
     if (toBool(params.drop_pending_updates)) queue.length = 0;
     const url = String(params.url ?? '');
-    webhook =
-      url === ''
-        ? undefined
-        : { url, secretToken: params.secret_token ? String(params.secret_token) : undefined };
-    wake();
-    void pump();
+    const secretToken = params.secret_token ? String(params.secret_token) : undefined;
+    webhook = url ? { url, secretToken } : undefined; // an empty URL removes the webhook
+    kick();
     settle();
     return ok(true);
   }
 
   return {
     deliveries,
-    number: (fields) => ({ update_id: nextUpdateId++, ...fields }),
+    // Through JSON, so the object a test holds equals what the bot receives (no undefined fields).
+    number: (fields) => JSON.parse(JSON.stringify({ update_id: nextUpdateId++, ...fields })),
     send(update) {
+      // Telegram drops the kinds of update the bot did not ask for (allowed_updates).
+      const kind = Object.keys(update).find((key) => key !== 'update_id') ?? '';
+      if (allowedUpdates.length > 0 && !allowedUpdates.includes(kind)) return;
       queue.push({ update, handedOut: false, late: update.update_id < highestSent });
       highestSent = Math.max(highestSent, update.update_id);
-      wake();
-      void pump();
+      kick();
     },
     deliverTo(url, secretToken) {
       override = { url, secretToken };
-      wake();
-      void pump();
+      kick();
     },
     handle(method, params) {
       if (method === 'setwebhook') return setWebhook(params);
-      if (method === 'deletewebhook')
-        return setWebhook({ drop_pending_updates: params.drop_pending_updates });
+      if (method === 'deletewebhook') return setWebhook({ ...params, url: '' });
       if (method !== 'getwebhookinfo') return undefined;
-      return ok({
-        url: webhook?.url ?? '',
-        has_custom_certificate: false,
-        pending_update_count: queue.length,
-      });
+      const url = webhook?.url ?? '';
+      return ok({ url, has_custom_certificate: false, pending_update_count: queue.length });
     },
     getUpdates,
     idle: () =>

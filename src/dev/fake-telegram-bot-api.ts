@@ -1,12 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Params, parseMarkup, readParams } from './bot-api-request.ts';
+import type { FakeDelivery, Params, Reply } from './bot-api-request.ts';
+import { createUpdateOutbox, fail, ok, parseMarkup, readParams } from './bot-api-request.ts';
+import { createFakePayments, type FakeTelegramPayments } from './fake-telegram-payments.ts';
 
 /**
  * A local stand-in for https://api.telegram.org: tests point the real telegraf client at it, and
  * `npm start` without a bot token uses it as a sandbox. It speaks the Bot API wire format
  * (`/bot<token>/<method>`, JSON / urlencoded / multipart bodies, `{ ok, result }` answers) and
- * enforces Telegram's flood limits, so pacing bugs show up locally rather than in production.
+ * enforces Telegram's flood limits, so pacing bugs show up locally rather than in production. It
+ * sends updates the way Telegram does (setWebhook, else getUpdates) and takes Stars payments.
  */
 
 export type FakeFailure = 'server_error' | 'hang' | 'rate_limited' | 'garbage' | 'hang_after_delivery';
@@ -56,13 +59,17 @@ export interface FakeTelegramBotApi {
   ): void;
   /** How many 429 answers were given, injected ones included. */
   readonly rateLimitHits: number;
+  /** Stars payments: the user's side of an invoice, renewals, refunds (fake-telegram-payments.ts). */
+  readonly payments: FakeTelegramPayments;
+  /**
+   * Sends updates to this URL instead of setWebhook's: tests serve the bot on 127.0.0.1, not on the
+   * public URL it registers. The secret header defaults to the secret_token given to setWebhook.
+   */
+  deliverUpdatesTo(url: string, secretToken?: string): void;
+  /** Every webhook delivery attempt, in order, redeliveries included. */
+  readonly deliveries: readonly FakeDelivery[];
   /** Stops listening and destroys every open socket, hung requests included. */
   close(): Promise<void>;
-}
-
-interface Reply {
-  status: number;
-  body: unknown;
 }
 
 type ChatState = 'blocked' | 'deactivated' | 'not_found';
@@ -70,20 +77,13 @@ type ChatState = 'blocked' | 'deactivated' | 'not_found';
 const DEFAULT_TOKEN = '1000000001:AAFakeSandboxTokenForLocalDevelopment';
 const TEXT_LIMIT = 4096;
 const SETUP_METHODS =
-  'setMyCommands deleteMyCommands setChatMenuButton setWebhook deleteWebhook setMyName setMyDescription setMyShortDescription answerCallbackQuery sendChatAction';
+  'setMyCommands deleteMyCommands setChatMenuButton setMyName setMyDescription setMyShortDescription answerCallbackQuery sendChatAction';
 /** Methods the sandbox answers without side effects, keyed lower-case (the Bot API ignores case). */
 const STATIC_RESULTS = new Map<string, unknown>([
   ...SETUP_METHODS.split(' ').map((m) => [m.toLowerCase(), true] as const),
-  ['getwebhookinfo', { url: '', has_custom_certificate: false, pending_update_count: 0 }],
   ['getmycommands', []],
   ['getchatmenubutton', { type: 'default' }],
 ]);
-
-const ok = (result: unknown): Reply => ({ status: 200, body: { ok: true, result } });
-const fail = (status: number, description: string, parameters?: object): Reply => ({
-  status,
-  body: { ok: false, error_code: status, description, ...(parameters ? { parameters } : {}) },
-});
 
 export async function startFakeTelegramBotApi(
   options: FakeTelegramBotApiOptions = {},
@@ -98,7 +98,6 @@ export async function startFakeTelegramBotApi(
   const failures: Array<{ behaviour: FakeFailure; method?: string; retryAfterSeconds: number }> = [];
   const globalHits: number[] = [];
   const chatHits = new Map<string, number[]>();
-  const pollTimers = new Set<NodeJS.Timeout>();
   let nextMessageId = 1;
   let rateLimitHits = 0;
 
@@ -106,6 +105,8 @@ export async function startFakeTelegramBotApi(
     list.push(item);
     if (list.length > maxRecorded) list.splice(0, list.length - maxRecorded);
   };
+  const outbox = createUpdateOutbox(record);
+  const payments = createFakePayments(outbox, () => nextMessageId++);
 
   function tooManyRequests(retryAfter: number): Reply {
     rateLimitHits++;
@@ -169,30 +170,15 @@ export async function startFakeTelegramBotApi(
     });
   }
 
-  function getUpdates(params: Params, res: ServerResponse): Promise<Reply> {
-    // Long polling: wait like Telegram would when there are no updates, capped at 1 s so the
-    // sandbox stays responsive to shutdown without letting a poller spin.
-    const seconds = Math.min(Math.max(Number(params.timeout) || 0, 0), 1);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        pollTimers.delete(timer);
-        resolve(ok([]));
-      }, seconds * 1000);
-      pollTimers.add(timer);
-      res.once('close', () => {
-        clearTimeout(timer);
-        pollTimers.delete(timer);
-      });
-    });
-  }
-
   function dispatch(method: string, params: Params, res: ServerResponse): Reply | Promise<Reply> {
     const name = method.toLowerCase(); // Bot API method names are case-insensitive
     if (name === 'sendmessage') return sendMessage(params);
-    if (name === 'getupdates') return getUpdates(params, res);
+    if (name === 'getupdates') return outbox.getUpdates(params, res);
     if (name === 'getme') return ok(botUser(token));
     if (STATIC_RESULTS.has(name)) return ok(STATIC_RESULTS.get(name));
-    return fail(404, 'Not Found: method not found');
+    return (
+      outbox.handle(name, params) ?? payments.handle(name, params) ?? fail(404, 'Not Found: method not found')
+    );
   }
 
   function takeFailure(method: string) {
@@ -263,10 +249,13 @@ export async function startFakeTelegramBotApi(
     get rateLimitHits() {
       return rateLimitHits;
     },
+    payments,
+    deliverUpdatesTo: (url, secretToken) => outbox.deliverTo(url, secretToken),
+    deliveries: outbox.deliveries,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        for (const timer of pollTimers) clearTimeout(timer);
-        pollTimers.clear();
+        payments.close(); // a user still waiting on a pre-checkout answer gives up
+        outbox.close(); // ends long polls and webhook retries
         server.close(() => resolve());
         server.closeAllConnections();
       });
