@@ -2,7 +2,12 @@ import { languageOf } from '../domain/notification-texts.ts';
 
 /** What the bot tells a client about their subscription, and pre-checkout refusals (en, ru). */
 const date = (at: Date, language: 'en' | 'ru') =>
-  at.toLocaleDateString(language === 'ru' ? 'ru-RU' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+  at.toLocaleDateString(language === 'ru' ? 'ru-RU' : 'en-GB', {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
 
 const TEXTS = {
   started: {
@@ -18,7 +23,8 @@ const TEXTS = {
   cancelled: {
     en: (plan: string, until: string) =>
       `Your subscription "${plan}" will not renew. You keep access until ${until}.`,
-    ru: (plan: string, until: string) => `Подписка «${plan}» не будет продлена. Доступ сохранится до ${until}.`,
+    ru: (plan: string, until: string) =>
+      `Подписка «${plan}» не будет продлена. Доступ сохранится до ${until}.`,
   },
   renewalFailed: {
     en: (plan: string) =>
@@ -27,7 +33,8 @@ const TEXTS = {
       `Не получилось продлить подписку «${plan}»: оплата не прошла. Откройте приложение, чтобы оформить её снова.`,
   },
   ended: {
-    en: (plan: string) => `Your subscription "${plan}" has ended. Open the app whenever you want to come back.`,
+    en: (plan: string) =>
+      `Your subscription "${plan}" has ended. Open the app whenever you want to come back.`,
     ru: (plan: string) => `Подписка «${plan}» закончилась. Откройте приложение, когда захотите вернуться.`,
   },
   refunded: {
@@ -59,7 +66,13 @@ const TEXTS = {
   },
 } as const;
 
-export type SubscriptionMessageKind = 'started' | 'renewed' | 'cancelled' | 'renewalFailed' | 'ended' | 'refunded';
+export type SubscriptionMessageKind =
+  | 'started'
+  | 'renewed'
+  | 'cancelled'
+  | 'renewalFailed'
+  | 'ended'
+  | 'refunded';
 export type PreCheckoutRefusal = keyof typeof TEXTS.refusals;
 
 export function subscriptionMessage(

@@ -31,7 +31,8 @@ export async function checkPreCheckout(
     em.findOne(SubscriptionPlan, { id: target.planId }),
     em.findOne(Subscription, { userId: target.userId }),
   ]);
-  if (!user || user.telegramId !== input.query.fromTelegramId) return { ok: false, reason: 'invalid_invoice' };
+  if (!user || user.telegramId !== input.query.fromTelegramId)
+    return { ok: false, reason: 'invalid_invoice' };
   if (!plan || plan.status !== 'active') return { ok: false, reason: 'plan_unavailable' };
   if (input.query.currency !== STARS_CURRENCY || input.query.totalAmount !== plan.priceStars) {
     return { ok: false, reason: 'price_changed' };

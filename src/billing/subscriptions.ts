@@ -26,7 +26,10 @@ export function subscriptionView(row: Subscription | undefined | null): Subscrip
 }
 
 /** One query for a whole page of users (the synced local table; no remote call per request). */
-export async function findSubscriptions(em: EntityManager, userIds: string[]): Promise<Map<string, Subscription>> {
+export async function findSubscriptions(
+  em: EntityManager,
+  userIds: string[],
+): Promise<Map<string, Subscription>> {
   if (userIds.length === 0) return new Map();
   const rows = await em.find(Subscription, { userId: { $in: userIds } }, { connectionType: 'read' });
   return new Map(rows.map((row) => [row.userId, row]));
