@@ -9,7 +9,7 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     telegramAuth: new Counter({
       name: 'telegram_auth_total',
@@ -133,6 +133,11 @@ export function createMetrics() {
       registers,
     }),
   };
+  // Payment error series exist from boot at 0, so the first error is an increase Prometheus can see.
+  for (const stage of ['pre_checkout', 'payment', 'refund', 'invoice', 'cancel']) {
+    metrics.starsPaymentErrors.inc({ stage }, 0);
+  }
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
