@@ -91,7 +91,7 @@ test.serial('Bull Board is behind basic auth', async (t) => {
   const names = ((await api.json()) as { queues: { name: string }[] }).queues
     .map((queue) => queue.name)
     .sort();
-  t.deepEqual(names, ['metrics', 'notifications', 'plans']);
+  t.deepEqual(names, ['billing', 'metrics', 'notifications', 'plans']);
 });
 
 test.serial('a worker process serves its own /metrics and /healthz', async (t) => {
