@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import test from 'ava';
 import type { z } from 'zod';
 import { ROUTES } from '../src/http/route-table.ts';
@@ -17,6 +17,7 @@ import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
 const BOT_SECRET = 'route-access-bot-secret-0123456789';
 const WEBHOOK_SECRET = 'route-access-webhook-secret';
 const METRICS_TOKEN = 'route-access-metrics-token';
+const BILLING_SECRET = 'route-access-billing-webhook-secret';
 const BOARD = { user: 'ops', password: 'route-access-board-password' };
 
 type Permission = 'view_applications' | 'manage_clients' | 'view_revenue' | 'manage_admins';
@@ -31,7 +32,7 @@ interface Caller {
   headers: Record<string, string>;
   /** Telegram users: their role, or null for a plain Mini App user. */
   role?: keyof typeof GRANTS | null;
-  kind?: 'bot' | 'webhook' | 'metrics' | 'ops';
+  kind?: 'bot' | 'webhook' | 'metrics' | 'ops' | 'billing';
 }
 
 const tma = (id: number) => ({ authorization: authHeader({ id }) });
@@ -44,6 +45,8 @@ const CALLERS: Caller[] = [
   { name: 'configured owner', headers: tma(700005), role: 'owner' },
   { name: 'bot', headers: { 'x-bot-api-secret': BOT_SECRET }, kind: 'bot' },
   { name: 'telegram', headers: { 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET }, kind: 'webhook' },
+  // Its header is the HMAC of each request's body, added when sending (headersFor).
+  { name: 'billing service', headers: {}, kind: 'billing' },
   { name: 'prometheus', headers: { authorization: `Bearer ${METRICS_TOKEN}` }, kind: 'metrics' },
   {
     name: 'ops',
@@ -67,11 +70,30 @@ function expectedFor(access: Access, caller: Caller): 'allowed' | 401 | 403 {
       return caller.kind === 'bot' ? 'allowed' : 403;
     case 'webhook':
       return caller.kind === 'webhook' ? 'allowed' : 401;
+    case 'billingWebhook':
+      return caller.kind === 'billing' ? 'allowed' : 401;
     case 'metrics':
       return caller.kind === 'metrics' ? 'allowed' : 401;
     case 'opsBasic':
       return caller.kind === 'ops' ? 'allowed' : 401;
   }
+}
+
+/** The billing service signs every body it sends; everyone else sends their fixed headers. */
+function headersFor(caller: Caller, body: string | undefined): Record<string, string> {
+  if (caller.kind !== 'billing') return caller.headers;
+  const signature = createHmac('sha256', BILLING_SECRET)
+    .update(body ?? '')
+    .digest('hex');
+  return { ...caller.headers, 'x-billing-signature': `sha256=${signature}` };
+}
+
+/** The example body; a billing webhook's `sentAt` is now, or its replay window would refuse it. */
+function exampleBody(route: RouteDefinition): string | undefined {
+  const body = example(route.body);
+  if (body === undefined) return undefined;
+  if (route.access.kind !== 'billingWebhook') return JSON.stringify(body);
+  return JSON.stringify({ ...(body as object), sentAt: Math.floor(Date.now() / 1000) });
 }
 
 function example(schema: z.ZodType | undefined): unknown {
@@ -145,6 +167,7 @@ test.before(async () => {
       TELEGRAM_WEBHOOK_URL: 'https://coach.example/telegram/webhook',
       TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
       METRICS_TOKEN,
+      BILLING_WEBHOOK_SECRET: BILLING_SECRET,
       BULL_BOARD_USER: BOARD.user,
       BULL_BOARD_PASSWORD: BOARD.password,
       PLANS_PER_USER_PER_DAY: '1000',
@@ -174,13 +197,13 @@ test('every route has what the table-derived tests need', (t) => {
 
 for (const route of ROUTES) {
   test(`${route.method} ${route.path} (${route.access.kind}): exact path and every variant, as every caller`, async (t) => {
-    const body = route.body ? JSON.stringify(example(route.body)) : undefined;
+    const body = exampleBody(route);
     const path = exactPath(route);
     for (const caller of CALLERS) {
       const expected = expectedFor(route.access, caller);
       const exact = await rawRequest(system.baseUrl, path, {
         method: route.method,
-        headers: caller.headers,
+        headers: headersFor(caller, body),
         body,
       });
       const label = `${route.method} ${path} as ${caller.name}: ${exact.status} ${exact.text.slice(0, 300)}`;
@@ -203,7 +226,7 @@ for (const route of ROUTES) {
       for (const [variant, variantPath] of Object.entries(variants(path))) {
         const response = await rawRequest(system.baseUrl, variantPath, {
           method: route.method,
-          headers: caller.headers,
+          headers: headersFor(caller, body),
           body,
         });
         const what = `${variant} ${route.method} ${variantPath} as ${caller.name}: ${response.status} ${response.text.slice(0, 200)}`;

@@ -1,9 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { fc, testProp } from '@fast-check/ava';
 import test from 'ava';
 import pg from 'pg';
 import { z } from 'zod';
+import { SubscriptionPlan } from '../src/db/entities/index.ts';
+import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
 import { ROUTES } from '../src/http/route-table.ts';
+import { EXAMPLE_OFFERED_PLAN_ID } from '../src/http/routes/billing-routes.ts';
+import { EXAMPLE_PANEL_PLAN_ID } from '../src/http/routes/panel-billing-routes.ts';
 import type { RouteDefinition } from '../src/http/routing/define-route.ts';
 import { hostileBodies, hostileQueries, type JsonSchema } from './helpers/fuzz-arbitraries.ts';
 import { authHeader } from './helpers/init-data.ts';
@@ -20,6 +24,7 @@ const OWNER = 7_300_001;
 const OTHER_TELEGRAM_ID = '7300999';
 const BOT_SECRET = 'fuzz-bot-secret';
 const WEBHOOK_SECRET = 'fuzz_webhook-secret';
+const BILLING_SECRET = 'fuzz-billing-webhook-secret';
 const SEED = 20261201;
 /** Random cases per route, on top of the fixed sweep of edge values (`edges`). */
 const RANDOM_RUNS = 50;
@@ -38,8 +43,12 @@ test.before(async () => {
       TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
       BOT_API_RATE_LIMIT_PER_MINUTE: '1000000',
       PLANS_PER_USER_PER_DAY: '1000',
+      BILLING_WEBHOOK_SECRET: BILLING_SECRET,
+      // The webhook example's sentAt is fixed when this file loads; a slow run must not outlive it.
+      BILLING_WEBHOOK_TOLERANCE_SECONDS: '86400',
     },
   });
+  await seedExamplePlans();
   client = new pg.Client({ connectionString: system.db.url });
   await client.connect();
   const { rows } = await client.query<{ name: string }>(
@@ -58,13 +67,33 @@ test.after.always(async () => {
   await system?.stop();
 });
 
+/** The plans the billing examples name, so their example bodies reach the handlers. */
+async function seedExamplePlans(): Promise<void> {
+  const em = system.em();
+  const now = new Date();
+  for (const id of [EXAMPLE_OFFERED_PLAN_ID, EXAMPLE_PANEL_PLAN_ID]) {
+    em.create(SubscriptionPlan, {
+      id,
+      tenantId: DEFAULT_TENANT_ID,
+      title: 'Fuzz plan',
+      description: 'Seeded for the example bodies',
+      priceStars: 100,
+      periodDays: 30,
+      status: 'active',
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+  await em.flush();
+}
+
 /** Row count of every table in the test database, in one query. */
 async function rowCounts(): Promise<Record<string, number>> {
   return (await client.query(countSql)).rows[0];
 }
 
-/** Credentials of a caller the route's declared access lets through. */
-function callerHeaders(route: RouteDefinition): Record<string, string> {
+/** Credentials of a caller the route's declared access lets through (the billing service signs the body). */
+function callerHeaders(route: RouteDefinition, rawBody?: string): Record<string, string> {
   switch (route.access.kind) {
     case 'miniApp':
     case 'panel':
@@ -73,6 +102,12 @@ function callerHeaders(route: RouteDefinition): Record<string, string> {
       return { 'x-bot-api-secret': BOT_SECRET };
     case 'webhook':
       return { 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET };
+    case 'billingWebhook':
+      return {
+        'x-billing-signature': createHmac('sha256', BILLING_SECRET)
+          .update(rawBody ?? '')
+          .digest('hex'),
+      };
     case 'public':
     case 'metrics':
       return {};
@@ -121,10 +156,15 @@ test('every fuzzed route has a caller here, and every body an example to mutate'
   }
 });
 
+/** The first example body; a billing webhook's `sentAt` is now, inside its replay window. */
+function exampleBody(route: RouteDefinition): unknown {
+  const example = (route.body?.meta()?.examples as unknown[] | undefined)?.[0];
+  if (route.access.kind !== 'billingWebhook' || typeof example !== 'object') return example;
+  return { ...example, sentAt: Math.floor(Date.now() / 1000) };
+}
+
 for (const route of fuzzed) {
-  const bodies = route.body
-    ? hostileBodies((route.body.meta()?.examples as unknown[] | undefined)?.[0], jsonSchema(route.body))
-    : undefined;
+  const bodies = route.body ? hostileBodies(exampleBody(route), jsonSchema(route.body)) : undefined;
   const queries = route.query
     ? hostileQueries(Object.keys(jsonSchema(route.query).properties ?? {}), queryEnums(route.query))
     : undefined;
@@ -141,7 +181,7 @@ for (const route of fuzzed) {
     [bodies?.arbitrary ?? fc.constant(undefined), queries?.arbitrary ?? fc.constant('')],
     async (t, rawBody, rawQuery) => {
       const url = `${concretePath(route)}${rawQuery ? `?${rawQuery}` : ''}`;
-      const headers: Record<string, string> = { ...callerHeaders(route) };
+      const headers: Record<string, string> = { ...callerHeaders(route, rawBody) };
       if (rawBody !== undefined) headers['content-type'] = 'application/json';
       const before = await rowCounts();
       const response = await system.request(url, { method: route.method, headers, body: rawBody });

@@ -10,13 +10,28 @@ export type AuditAction =
   | 'admin.grant'
   | 'admin.change'
   | 'admin.revoke'
-  | 'broadcast.create';
+  | 'broadcast.create'
+  | 'plan.create'
+  | 'plan.update'
+  | 'subscription.cancel'
+  | 'payment.refund'
+  | 'billing.sync';
+
+/** `billing` is the tenant's billing as a whole (a sync request); it has no target id. */
+export type AuditTargetType =
+  | 'application'
+  | 'user'
+  | 'broadcast'
+  | 'plan'
+  | 'subscription'
+  | 'payment'
+  | 'billing';
 
 export interface AuditEntry {
   tenantId: string;
   actorId: string;
   action: AuditAction;
-  targetType: 'application' | 'user' | 'broadcast';
+  targetType: AuditTargetType;
   targetId: string | null;
   details?: Record<string, unknown>;
   at?: Date;

@@ -5,11 +5,11 @@ import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { Telegraf } from 'telegraf';
 import { invoiceKey } from '../billing/invoice-payload.ts';
-import { createStarsApi, type StarsApi } from '../telegram/stars-api.ts';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import type { LiveEventPublisher } from '../domain/live-events.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { createStarsApi, type StarsApi } from '../telegram/stars-api.ts';
 import { bullBoardMiddleware } from './bull-board.ts';
 import { closeConnectionsWhenDraining } from './close-when-draining.ts';
 import { errorMiddleware } from './error-middleware.ts';
@@ -69,6 +69,10 @@ export function createHttpApp(deps: HttpAppDeps): Koa<RequestState> {
       json: true,
       jsonLimit: '64kb',
       jsonStrict: true,
+      // The raw text beside the parsed body (ctx.request.rawBody): the billing webhook's signature
+      // is over the bytes sent, which re-serialising the parsed JSON would not reproduce. At most
+      // jsonLimit more per request, and only for JSON bodies.
+      includeUnparsed: true,
       urlencoded: false,
       text: false,
       multipart: false,

@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { billingRoutes } from './routes/billing-routes.ts';
+import { billingWebhookRoutes } from './routes/billing-webhook-routes.ts';
 import { botApiRoutes } from './routes/bot-api-routes.ts';
 import { miniAppRoutes } from './routes/mini-app-routes.ts';
 import { opsRoutes } from './routes/ops-routes.ts';
 import { panelAdminRoutes } from './routes/panel-admin-routes.ts';
 import { panelApplicationRoutes } from './routes/panel-application-routes.ts';
+import { panelBillingRoutes } from './routes/panel-billing-routes.ts';
 import { panelBroadcastRoutes } from './routes/panel-broadcast-routes.ts';
 import { panelClientRoutes } from './routes/panel-client-routes.ts';
 import { panelPreferenceRoutes } from './routes/panel-preference-routes.ts';
@@ -36,13 +39,16 @@ const openApiRoute = defineRoute({
  */
 export const ROUTES: readonly RouteDefinition[] = [
   ...miniAppRoutes,
+  ...billingRoutes,
   ...panelApplicationRoutes,
   ...panelClientRoutes,
   ...panelAdminRoutes,
   ...panelBroadcastRoutes,
   ...panelPreferenceRoutes,
+  ...panelBillingRoutes,
   ...botApiRoutes,
   ...telegramWebhookRoutes,
+  ...billingWebhookRoutes,
   ...opsRoutes,
   openApiRoute,
 ];

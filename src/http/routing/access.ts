@@ -8,6 +8,7 @@ import type { Permission } from '../../domain/permissions.ts';
  * - panelSocket: the panel WebSocket, authenticated by its first message;
  * - botApi: our bot process, server to server (`X-Bot-Api-Secret`, IP allowlist);
  * - webhook: Telegram delivering updates (`X-Telegram-Bot-Api-Secret-Token`);
+ * - billingWebhook: the external billing service (`X-Billing-Signature`, an HMAC of the raw body);
  * - metrics: Prometheus (`Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set);
  * - opsBasic: operators with the Bull Board basic-auth credentials.
  */
@@ -18,12 +19,14 @@ export type Access =
   | { kind: 'panelSocket' }
   | { kind: 'botApi' }
   | { kind: 'webhook' }
+  | { kind: 'billingWebhook' }
   | { kind: 'metrics' }
   | { kind: 'opsBasic' };
 
 export const PUBLIC: Access = { kind: 'public' };
 export const MINI_APP = { kind: 'miniApp' } as const;
 export const BOT_API: Access = { kind: 'botApi' };
+export const BILLING_WEBHOOK: Access = { kind: 'billingWebhook' };
 export const panel = <P extends Permission>(permission: P) => ({ kind: 'panel', permission }) as const;
 
 /** Access kinds whose guard authenticates a Telegram user, so handlers get `user`. */

@@ -1,4 +1,5 @@
-import { NotFoundError, UnauthorizedError } from '../../domain/errors.ts';
+import { parseSignatureHeader, webhookSignatureMatches } from '../../billing/webhook-signature.ts';
+import { AppError, NotFoundError, UnauthorizedError } from '../../domain/errors.ts';
 import { bearerTokenMatches } from '../../observability/metrics-endpoint.ts';
 import { sameSecret } from '../../security/constant-time.ts';
 import { botApiAuth } from '../bot-api-auth.ts';
@@ -17,6 +18,7 @@ export function createGuards(deps: RouteDeps): (access: Access) => Middleware[] 
   const botApi = botApiAuth(deps);
   const webhook = webhookSecretGuard(deps.bot ? config.telegram.webhookSecret : undefined, deps);
   const metrics = bearerGuard(config.observability.metricsToken);
+  const billingWebhook = billingSignatureGuard(config.billing.webhookSecret, deps);
 
   return (access) => {
     switch (access.kind) {
@@ -31,6 +33,8 @@ export function createGuards(deps: RouteDeps): (access: Access) => Middleware[] 
         return [botApi];
       case 'webhook':
         return [webhook];
+      case 'billingWebhook':
+        return [billingWebhook];
       case 'metrics':
         return metrics ? [metrics] : [];
       case 'opsBasic':
@@ -54,6 +58,34 @@ function webhookSecretGuard(expected: string | undefined, deps: Pick<RouteDeps, 
         'invalid_webhook_secret',
         'The X-Telegram-Bot-Api-Secret-Token header is missing or wrong.',
       );
+    }
+    await next();
+  };
+}
+
+/**
+ * The external billing service signs each webhook's raw body (src/billing/webhook-signature.ts).
+ * koa-body keeps the raw text (`includeUnparsed`, app.ts) because re-serialising the parsed JSON
+ * would not give back the bytes that were signed. Without BILLING_WEBHOOK_SECRET the endpoint is
+ * off and answers 404 like a path that does not exist (as the Telegram webhook does with long
+ * polling): an unconfigured install does not advertise an endpoint nobody can use.
+ */
+function billingSignatureGuard(secret: string | undefined, deps: Pick<RouteDeps, 'logger'>): Middleware {
+  return async (ctx, next) => {
+    if (!secret) throw new NotFoundError('not_found', 'No such endpoint.');
+    const rawBody = (ctx.request as { rawBody?: unknown }).rawBody;
+    // Only JSON bodies are read (and kept raw); anything else cannot be the signed body.
+    if (typeof rawBody !== 'string') {
+      throw new AppError(415, 'unsupported_media_type', 'Send the body as application/json.');
+    }
+    const header = ctx.get('x-billing-signature');
+    const signature = parseSignatureHeader(header);
+    if (!signature || !webhookSignatureMatches(rawBody, signature, secret)) {
+      (ctx.state.log ?? deps.logger).warn(
+        { event: 'billing_webhook_signature_mismatch', ip: ctx.ip, present: header !== '' },
+        'billing webhook signature mismatch',
+      );
+      throw new UnauthorizedError('invalid_signature', 'The X-Billing-Signature header is missing or wrong.');
     }
     await next();
   };

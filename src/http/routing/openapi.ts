@@ -26,6 +26,13 @@ const SECURITY_SCHEMES = {
     name: 'X-Telegram-Bot-Api-Secret-Token',
     description: 'TELEGRAM_WEBHOOK_SECRET, which setWebhook gave Telegram.',
   },
+  billingSignature: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Billing-Signature',
+    description:
+      'HMAC-SHA256 of the raw request body with BILLING_WEBHOOK_SECRET, hex (`sha256=<hex>` or bare); `sentAt` must be within BILLING_WEBHOOK_TOLERANCE_SECONDS.',
+  },
   metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when set.' },
   opsBasic: { type: 'http', scheme: 'basic', description: 'BULL_BOARD_USER / BULL_BOARD_PASSWORD.' },
 } as const;
@@ -43,6 +50,8 @@ function security(access: Access): Record<string, string[]>[] {
       return [{ botApi: [] }];
     case 'webhook':
       return [{ telegramWebhook: [] }];
+    case 'billingWebhook':
+      return [{ billingSignature: [] }];
     case 'metrics':
       // Open when METRICS_TOKEN is unset: the empty requirement says "or nothing".
       return [{ metricsToken: [] }, {}];
@@ -66,7 +75,7 @@ function standardErrors(route: RouteDefinition): Record<number, string> {
     errors[403] = 'Wrong secret or source IP';
     errors[429] = 'Per-IP rate limit; see Retry-After';
   }
-  if (kind === 'webhook' || kind === 'metrics' || kind === 'opsBasic')
+  if (kind === 'webhook' || kind === 'billingWebhook' || kind === 'metrics' || kind === 'opsBasic')
     errors[401] = 'Wrong or missing credentials';
   if (kind !== 'public') errors[503] = 'PostgreSQL or Redis unavailable; see Retry-After';
   return errors;
