@@ -14,7 +14,26 @@ test('defaults follow DESIGN.md', (t) => {
   t.is(config.plans.perUserPerDay, 3);
   t.is(config.ai.provider, 'offline');
   t.is(config.telegram.apiRoot, 'https://api.telegram.org');
-  t.deepEqual(workerQueues(config), ['plans', 'notifications', 'metrics']);
+  t.deepEqual(workerQueues(config), ['plans', 'notifications', 'metrics', 'billing']);
+  t.like(config.billing, {
+    provider: 'stars',
+    syncIntervalMs: 900_000,
+    url: undefined,
+    webhookSecret: undefined,
+  });
+});
+
+test('the http billing provider needs BILLING_URL; a short webhook secret is refused', (t) => {
+  t.throws(() => loadConfig({ BILLING_PROVIDER: 'http' }), {
+    instanceOf: ConfigError,
+    message: 'Invalid BILLING_URL: required when BILLING_PROVIDER=http',
+  });
+  const config = loadConfig({ BILLING_PROVIDER: 'http', BILLING_URL: 'https://billing.example/api/' });
+  t.is(config.billing.url, 'https://billing.example/api');
+  t.throws(() => loadConfig({ BILLING_WEBHOOK_SECRET: 'short' }), {
+    message: /^Invalid BILLING_WEBHOOK_SECRET/,
+  });
+  t.throws(() => loadConfig({ BILLING_PROVIDER: 'paypal' }), { message: /^Invalid BILLING_PROVIDER/ });
 });
 
 test('an OpenAI key selects the openai provider; lists are comma-separated', (t) => {
@@ -60,12 +79,12 @@ test('the job catalogue has exactly one handler per job', (t) => {
 
 test('WORKER_QUEUES must name queues of the catalogue', (t) => {
   t.deepEqual(workerQueues(loadConfig({ WORKER_QUEUES: 'plans' })), ['plans']);
-  t.deepEqual(workerQueues(loadConfig({})), ['plans', 'notifications', 'metrics']);
+  t.deepEqual(workerQueues(loadConfig({})), ['plans', 'notifications', 'metrics', 'billing']);
   const error = t.throws(() => workerQueues(loadConfig({ WORKER_QUEUES: 'plans,unknown' })), {
     instanceOf: ConfigError,
   });
   t.regex(
     error!.message,
-    /^Invalid WORKER_QUEUES: unknown queue "unknown" \(known: plans, notifications, metrics\)$/,
+    /^Invalid WORKER_QUEUES: unknown queue "unknown" \(known: plans, notifications, metrics, billing\)$/,
   );
 });

@@ -25,13 +25,17 @@ export function subscriptionView(row: Subscription | undefined | null): Subscrip
   };
 }
 
-/** One query for a whole page of users (the synced local table; no remote call per request). */
+/**
+ * One query for a whole page of users (the synced local table; no remote call per request). Panel
+ * lists read a replica; a client looking at their own subscription right after paying reads the primary.
+ */
 export async function findSubscriptions(
   em: EntityManager,
   userIds: string[],
+  connectionType: 'read' | 'write' = 'write',
 ): Promise<Map<string, Subscription>> {
   if (userIds.length === 0) return new Map();
-  const rows = await em.find(Subscription, { userId: { $in: userIds } }, { connectionType: 'read' });
+  const rows = await em.find(Subscription, { userId: { $in: userIds } }, { connectionType });
   return new Map(rows.map((row) => [row.userId, row]));
 }
 

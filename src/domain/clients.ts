@@ -36,6 +36,7 @@ export async function listClients(
   const subscriptions = await findSubscriptions(
     em,
     items.map((user) => user.id),
+    'read',
   );
   return {
     next,
