@@ -33,7 +33,7 @@ export async function checkPreCheckout(
   ]);
   if (!user || user.telegramId !== input.query.fromTelegramId)
     return { ok: false, reason: 'invalid_invoice' };
-  if (!plan || plan.status !== 'active') return { ok: false, reason: 'plan_unavailable' };
+  if (plan?.status !== 'active') return { ok: false, reason: 'plan_unavailable' };
   if (input.query.currency !== STARS_CURRENCY || input.query.totalAmount !== plan.priceStars) {
     return { ok: false, reason: 'price_changed' };
   }

@@ -96,9 +96,7 @@ const envSchema = z.object({
   BILLING_PROVIDER: z.enum(['stars', 'http']).default('stars'),
   BILLING_URL: optionalText.pipe(z.url().optional()),
   BILLING_API_KEY: optionalText,
-  BILLING_WEBHOOK_SECRET: optionalText.pipe(
-    z.string().min(16, 'must be at least 16 characters').optional(),
-  ),
+  BILLING_WEBHOOK_SECRET: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   BILLING_TIMEOUT_MS: int(10_000, 10, 120_000),
   BILLING_SYNC_INTERVAL_MS: int(900_000, 1_000, 24 * 3_600_000),
   BILLING_SYNC_TIMEOUT_MS: int(120_000, 100, 3_600_000),

@@ -7,10 +7,7 @@ import { findLatestPlan, planView } from '../domain/plans.ts';
  * A user as the Mini App (`GET /api/me`) and the bot API see them: profile, role, client status,
  * subscription (the local table billing keeps current) and latest plan, read side by side.
  */
-export async function userProfile(
-  request: { em: EntityManager },
-  user: TelegramUser,
-) {
+export async function userProfile(request: { em: EntityManager }, user: TelegramUser) {
   const [latest, subscriptions] = await Promise.all([
     findLatestPlan(request.em, user.id),
     findSubscriptions(request.em, [user.id]),

@@ -165,10 +165,17 @@ export const JOBS = {
     payload: z.object({
       tenantId,
       /** Only these users (Telegram ids), e.g. named by the billing webhook; absent: everyone. */
-      telegramIds: z.array(z.string().regex(/^\d{1,20}$/)).min(1).max(1000).optional(),
+      telegramIds: z
+        .array(z.string().regex(/^\d{1,20}$/))
+        .min(1)
+        .max(1000)
+        .optional(),
       /** What asked for it; on-demand runs name their request so a redelivered one is the same job. */
       trigger: z.enum(['schedule', 'webhook', 'panel', 'payment']).default('schedule'),
-      requestKey: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+      requestKey: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/)
+        .optional(),
     }),
     jobId: (p) => `billing-${p.tenantId}-${p.trigger}-${p.requestKey ?? 'now'}`,
     perTenantSchedule: {

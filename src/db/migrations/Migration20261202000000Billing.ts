@@ -59,7 +59,9 @@ export class Migration20261202000000Billing extends Migration {
       "detail" jsonb not null default '{}', primary key ("id"),
       constraint "subscription_event_kind_check" check ("kind" in
         ('started', 'renewed', 'cancelled', 'expired', 'refunded', 'changed')));`);
-    this.addSql(`create index "subscription_event_window_index" on "subscription_event" ("tenant_id", "at", "kind");`);
+    this.addSql(
+      `create index "subscription_event_window_index" on "subscription_event" ("tenant_id", "at", "kind");`,
+    );
 
     this.addSql(`create table "billing_sync_state" (
       "tenant_id" uuid not null references "tenant" ("id") deferrable initially deferred,

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Logger } from '../../config/logger.ts';
 import { TelegramUser } from '../../db/entities/index.ts';
 import type { EntityManager } from '../../db/orm.ts';
 import { NotFoundError } from '../../domain/errors.ts';
@@ -7,7 +6,6 @@ import { freeText } from '../../domain/survey-answers.ts';
 import { registerBotUser } from '../../domain/users.ts';
 import { BOT_API } from '../routing/access.ts';
 import { defineRoute } from '../routing/define-route.ts';
-import type { RouteDeps } from '../routing/route-deps.ts';
 import { telegramIdString, userProfileShape } from '../schemas.ts';
 import { userProfile } from '../user-profile.ts';
 
@@ -44,11 +42,7 @@ const botUserBodySchema = z
 
 const botUserSchema = z.object({ ...userProfileShape, reachable: z.boolean() });
 
-async function userView(
-  request: { em: EntityManager; log: Logger; tenantId: string },
-  deps: RouteDeps,
-  user: TelegramUser,
-) {
+async function userView(request: { em: EntityManager }, user: TelegramUser) {
   return { ...(await userProfile(request, user)), reachable: !user.unreachableAt };
 }
 
@@ -68,7 +62,7 @@ export const botApiRoutes = [
       200: { description: 'Updated', schema: botUserSchema },
       201: { description: 'Created', schema: botUserSchema },
     },
-    async handler(request, deps) {
+    async handler(request, _deps) {
       const { body, em, tenantId, log, ip } = request;
       const { user, created } = await registerBotUser(em, tenantId, {
         telegramId: body.telegramId,
@@ -82,7 +76,7 @@ export const botApiRoutes = [
         { event: 'bot_api_user_upserted', ip, telegramId: user.telegramId, userId: user.id, created },
         'bot API upserted a user',
       );
-      return { status: created ? 201 : 200, body: await userView(request, deps, user) };
+      return { status: created ? 201 : 200, body: await userView(request, user) };
     },
   }),
 
@@ -98,13 +92,13 @@ export const botApiRoutes = [
       200: { description: 'The user', schema: botUserSchema },
       404: { description: 'No user with this Telegram id' },
     },
-    async handler(request, deps) {
+    async handler(request, _deps) {
       const user = await request.em.findOne(TelegramUser, {
         tenantId: request.tenantId,
         telegramId: request.params.telegramId,
       });
       if (!user) throw new NotFoundError('user_not_found', 'No user with this Telegram id.');
-      return { status: 200, body: await userView(request, deps, user) };
+      return { status: 200, body: await userView(request, user) };
     },
   }),
 ];

@@ -24,7 +24,7 @@ export const miniAppRoutes = [
     tags,
     access: MINI_APP,
     responses: { 200: { description: 'The caller', schema: z.object(userProfileShape) } },
-    async handler(request, deps) {
+    async handler(request) {
       return { status: 200, body: await userProfile(request, request.user) };
     },
   }),

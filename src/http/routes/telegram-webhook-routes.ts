@@ -27,7 +27,10 @@ export const telegramWebhookRoutes = [
         description: 'Handled (handler errors are logged, not redelivered)',
         schema: z.object({ ok: z.literal(true) }),
       },
-      503: { description: 'The Bot API is unreachable, or a payment could not be recorded yet; Telegram redelivers' },
+      503: {
+        description:
+          'The Bot API is unreachable, or a payment could not be recorded yet; Telegram redelivers',
+      },
     },
     async handler({ body, log }, deps) {
       const bot = deps.bot!;
