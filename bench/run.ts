@@ -1,3 +1,4 @@
+import { billingSync } from './billing-sync.ts';
 import { broadcastFanOut } from './broadcast-fanout.ts';
 import { notificationThroughput } from './notification-throughput.ts';
 import { planDrain } from './plan-drain.ts';
@@ -7,6 +8,7 @@ const benchmarks: Record<string, (...args: number[]) => Promise<Record<string, n
   notifications: notificationThroughput,
   broadcast: broadcastFanOut,
   plans: planDrain,
+  billing: billingSync,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { PlanProvider } from '../src/ai/plan-provider.ts';
+import type { BillingSyncDeps } from '../src/billing/billing-sync.ts';
 import type { Logger } from '../src/config/logger.ts';
 import type { ThrottledLiveEvents } from '../src/domain/live-events.ts';
 import type { Metrics } from '../src/observability/metrics.ts';
@@ -22,6 +23,8 @@ export interface JobDeps {
   /** Fail-fast producer connection and key prefix, for caches and locks shared by every worker. */
   redis: { client: Redis; keyPrefix: string };
   metrics: Metrics;
+  /** The tenant's billing provider and the sync's limits (billing.sync). */
+  billing: BillingSyncDeps;
 }
 
 /** The handler's whole interface to the queue; workers/job-runner.ts translates it to BullMQ. */

@@ -1,8 +1,37 @@
+import { runBillingSync } from '../src/billing/billing-sync.ts';
+import { BillingSyncError } from '../src/billing/billing-sync-error.ts';
 import { defineJob } from './job-definition.ts';
 
-/** billing.sync: reconciles a tenant's subscriptions with the billing provider (being built). */
+/**
+ * billing.sync: brings a tenant's local subscriptions in line with its billing provider (Telegram
+ * Stars transactions, or the external billing service) and ends lapsed Stars subscriptions
+ * (src/billing/billing-sync.ts). Safe to run twice or side by side: every write is keyed (charge
+ * id, one row per user) and decided again under the user's lock.
+ *
+ * A provider that is down, slow or answers nonsense fails the attempt (the queue retries with its
+ * backoff, no sooner than a Retry-After); PostgreSQL or Redis being down is the runner's outage
+ * handling, as for every job.
+ */
 export const syncBillingJob = defineJob('billing.sync', {
-  async handle({ tenantId }, _deps, ctx) {
-    ctx.log.info({ event: 'billing_sync_skipped', tenantId }, 'billing sync not implemented yet');
+  async handle({ tenantId, telegramIds, trigger }, deps, ctx) {
+    try {
+      const summary = await runBillingSync({
+        orm: deps.orm,
+        metrics: deps.metrics,
+        log: ctx.log,
+        billing: deps.billing,
+        miniAppUrl: deps.miniAppUrl,
+        tenantId,
+        ...(telegramIds ? { telegramIds } : {}),
+      });
+      ctx.log.info({ event: 'billing_synced', tenantId, trigger, ...summary }, 'billing synced');
+      // A long Stars backlog: carry on from the stored offset in a fresh run, no attempt spent.
+      if (summary.more) return ctx.delay(0);
+    } catch (error) {
+      if (error instanceof BillingSyncError && error.retryAfterMs) {
+        return ctx.retryAfter(error.retryAfterMs, error.message);
+      }
+      throw error;
+    }
   },
 });

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { checkHandlers, jobHandlers } from '../jobs/catalogue.ts';
 import type { JobDeps } from '../jobs/job-definition.ts';
 import { limitAiCalls } from '../src/ai/rate-limited-plan-provider.ts';
+import { createBillingSyncDeps } from '../src/billing/billing-sync.ts';
 import { type Config, ConfigError } from '../src/config/env.ts';
 import type { Logger } from '../src/config/logger.ts';
 import { createLiveEventPublisher, type ThrottledLiveEvents } from '../src/domain/live-events.ts';
@@ -27,7 +28,7 @@ import { createTenantSchedulers } from '../src/queue/tenant-schedulers.ts';
 import { createFinalFailureHandler, createJobProcessor, type Handlers } from './job-runner.ts';
 
 export interface WorkerProcessDeps
-  extends Omit<JobDeps, 'logger' | 'orm' | 'pacer' | 'liveEvents' | 'redis' | 'metrics'> {
+  extends Omit<JobDeps, 'logger' | 'orm' | 'pacer' | 'liveEvents' | 'redis' | 'metrics' | 'billing'> {
   config: Config;
   orm: MikroORM;
   logger: Logger;
@@ -89,6 +90,7 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
     liveEvents: createThrottledLiveEvents(producer, config.redis.queuePrefix),
     redis: { client: producer, keyPrefix: config.redis.queuePrefix },
     metrics: deps.metrics,
+    billing: createBillingSyncDeps(config),
   };
   const metricsServer = deps.serveMetrics
     ? createWorkerMetricsServer({

@@ -34,6 +34,26 @@ async function sampleDailyActiveUsers(deps: RouteDeps): Promise<void> {
   }
 }
 
+/**
+ * Paid-up subscriptions per tenant (active, or cancelled inside the period already paid for: the
+ * same rule as isPaidUp), sampled at scrape time in the web process only. Tenants without any
+ * disappear from the gauge rather than keep their last value.
+ */
+async function sampleActiveSubscriptions(deps: RouteDeps): Promise<void> {
+  try {
+    const rows: { tenant_id: string; count: string }[] = await deps.orm.em.getConnection('read').execute(
+      `select tenant_id, count(*) as count from subscription
+         where status = 'active' or (status = 'cancelled' and current_period_end > now())
+         group by tenant_id`,
+    );
+    deps.metrics.subscriptionsActive.reset();
+    for (const row of rows)
+      deps.metrics.subscriptionsActive.set({ tenant: row.tenant_id }, Number(row.count));
+  } catch {
+    // Database down: /readyz says so; the scrape still answers with what it has.
+  }
+}
+
 const check = z.enum(['ok', 'down']);
 const readinessSchema = z.object({
   status: z.enum(['ready', 'unavailable']),
@@ -105,6 +125,7 @@ export const opsRoutes = [
       await Promise.all([
         collectQueueCounts(deps.metrics, deps.queues)(),
         sampleDailyActiveUsers(deps),
+        sampleActiveSubscriptions(deps),
         sampleOutbox(deps),
       ]);
       return {
