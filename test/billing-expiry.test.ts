@@ -87,6 +87,8 @@ test.serial(
         key: invoiceKey(TEST_BOT_TOKEN),
         source: 'update',
         miniAppUrl: undefined,
+        log: s.logger,
+        metrics: s.metrics,
         payment: {
           chargeId: 'charge-2',
           amount: 250,

@@ -104,6 +104,8 @@ async function payingClient(options: { knownToTelegram?: boolean } = {}) {
     key: KEY,
     source: 'update',
     miniAppUrl: undefined,
+    log: system.logger,
+    metrics: system.metrics,
     payment: {
       ...{ chargeId, amount: 300, currency: 'XTR', invoicePayload: payload, paidAt, expiresAt },
       ...{ isRecurring: true, isFirstRecurring: true },

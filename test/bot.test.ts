@@ -48,7 +48,7 @@ function botWith(config: Config, botOrm: MikroORM = orm): Telegraf {
   const logger = createLogger('debug', {
     write: (line: string) => void logs.push(line),
   } as pino.DestinationStream);
-  const created = createBot({ config, orm: botOrm, logger, metrics: createMetrics() });
+  const created = createBot({ config, orm: botOrm, logger, metrics: createMetrics(), updates: 'webhook' });
   created.botInfo = BOT_INFO;
   return created;
 }

@@ -16,14 +16,10 @@ import {
   TelegramUserBlockedError,
 } from '../telegram/telegram-errors.ts';
 import { signInvoicePayload } from './invoice-payload.ts';
+import { blocksNewCheckout } from './pre-checkout.ts';
 import { recordStarRefund } from './star-payments.ts';
 import { findOfferedPlan } from './subscription-plans.ts';
-import {
-  isPaidUp,
-  recordSubscriptionChange,
-  type SubscriptionView,
-  subscriptionView,
-} from './subscriptions.ts';
+import { recordSubscriptionChange, type SubscriptionView, subscriptionView } from './subscriptions.ts';
 
 /**
  * The billing actions of the Mini App and the panel: a client's invoice, the coach's cancel,
@@ -106,7 +102,7 @@ export async function createSubscriptionInvoice(
     em.findOne(Subscription, { userId: input.userId }),
   ]);
   if (!plan) throw new NotFoundError('plan_not_found', 'No such plan on sale.');
-  if (isPaidUp(subscription, new Date())) {
+  if (blocksNewCheckout(subscription, new Date())) {
     throw new AppError(409, 'already_subscribed', 'You already have a subscription for this period.');
   }
   const payload = signInvoicePayload(
@@ -234,8 +230,10 @@ export async function refundPayment(
       source: 'panel',
       miniAppUrl: deps.miniAppUrl,
     });
-    // 'duplicate': a concurrent refund (or the bot seeing Telegram's refund) recorded it first.
-    if (outcome === 'duplicate') throw alreadyRefunded();
+    // 'duplicate' after Telegram took OUR refund: its refunded_payment update reached the bot
+    // first. The refund is this admin's and is audited. After CHARGE_ALREADY_REFUNDED it was
+    // someone else's (a concurrent click or Telegram support), already recorded: 409.
+    if (outcome === 'duplicate' && refundedElsewhere) throw alreadyRefunded();
     if (outcome === 'unknown')
       throw new NotFoundError('payment_not_found', 'No payment with this charge id.');
     writeAudit(tx, {

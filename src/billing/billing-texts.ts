@@ -55,6 +55,10 @@ const TEXTS = {
       en: 'You already have an active subscription.',
       ru: 'У вас уже есть активная подписка.',
     },
+    checkout_in_progress: {
+      en: 'A payment for a subscription is already in progress. If it did not go through, try again in a few minutes.',
+      ru: 'Оплата подписки уже выполняется. Если она не прошла, попробуйте ещё раз через несколько минут.',
+    },
     invalid_invoice: {
       en: 'This invoice is not valid. Please open the app and try again.',
       ru: 'Этот счёт недействителен. Откройте приложение и попробуйте ещё раз.',

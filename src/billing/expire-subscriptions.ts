@@ -2,16 +2,14 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { Subscription, TelegramUser } from '../db/entities/index.ts';
 import { lockUsers } from '../db/lock-users.ts';
 import { forkForTenant } from '../db/orm.ts';
+import { RENEWAL_GRACE_MS } from './pre-checkout.ts';
 import { recordSubscriptionChange } from './subscriptions.ts';
 
 /**
- * Telegram charges a Stars renewal when the period ends, and its successful_payment update (or,
- * failing that, the transaction the sync reads) can lag behind that moment. A subscription is
- * only taken for lapsed an hour after its period end, so a renewal on its way is not mistaken for
- * a failed one; the client keeps access for that hour either way (paid-up checks use the period
- * end itself).
+ * A subscription is only taken for lapsed RENEWAL_GRACE_MS (an hour) after its period end, so a
+ * renewal on its way (its update, or the transaction the sync reads, can lag) is not mistaken for a
+ * failed one; the client keeps access for that hour either way.
  */
-export const RENEWAL_GRACE_MS = 60 * 60_000;
 
 /** Subscriptions looked at per query; each one is then its own short transaction. */
 const PAGE = 200;

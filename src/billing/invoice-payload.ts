@@ -41,6 +41,17 @@ export function verifyInvoicePayload(payload: unknown, key: Buffer): InvoiceTarg
   return { tenantId, planId, userId };
 }
 
+/**
+ * The target a payload names, without checking its signature: only for a payload already accepted
+ * once (a renewal of a subscription signed with a bot token that has since changed).
+ */
+export function readInvoicePayload(payload: string): InvoiceTarget | undefined {
+  const parts = payload.split('.');
+  if (parts.length !== 5 || parts[0] !== VERSION) return undefined;
+  const [tenantId, planId, userId] = parts.slice(1, 4).map(expand);
+  return tenantId && planId && userId ? { tenantId, planId, userId } : undefined;
+}
+
 function mac(body: string, key: Buffer): Buffer {
   return createHmac('sha256', key).update(body).digest().subarray(0, MAC_BYTES);
 }

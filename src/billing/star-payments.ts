@@ -1,45 +1,39 @@
+import type { Logger } from '../config/logger.ts';
 import { StarPayment, Subscription, SubscriptionPlan, TelegramUser } from '../db/entities/index.ts';
 import { lockUsers } from '../db/lock-users.ts';
 import type { EntityManager } from '../db/orm.ts';
-import { STARS_CURRENCY, STARS_SUBSCRIPTION_PERIOD_SECONDS } from '../telegram/stars-api.ts';
-import type { PreCheckoutRefusal } from './billing-texts.ts';
-import { verifyInvoicePayload } from './invoice-payload.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { STARS_SUBSCRIPTION_PERIOD_SECONDS } from '../telegram/stars-api.ts';
+import { type InvoiceTarget, readInvoicePayload, verifyInvoicePayload } from './invoice-payload.ts';
 import { isPaidUp, recordSubscriptionChange } from './subscriptions.ts';
 
 /**
  * The money path of Telegram Stars: checking a checkout before Telegram charges, and recording
  * each payment and refund exactly once, however often (and in whatever order) Telegram or the
  * sync reports them. The star_payment primary key (tenant, charge id) is the "exactly once".
+ * Checking a checkout is in pre-checkout.ts.
  */
 
-export interface PreCheckout {
-  fromTelegramId: string;
-  currency: string;
-  totalAmount: number;
-  invoicePayload: string;
-}
-
-/** ok only when the payload is ours and untouched, the plan is on sale at this price and the payer is its user. */
-export async function checkPreCheckout(
+/**
+ * Whose payment this is: a payload signed with this bot's key, or one a payment was already
+ * accepted with. Renewals carry the first payment's payload, so after the bot token changes (a
+ * leaked token revoked in BotFather) the subscriptions it signed keep renewing.
+ */
+async function payerOf(
   em: EntityManager,
-  input: { tenantId: string; key: Buffer; query: PreCheckout; now: Date },
-): Promise<{ ok: true } | { ok: false; reason: PreCheckoutRefusal }> {
-  const target = verifyInvoicePayload(input.query.invoicePayload, input.key);
-  if (!target || target.tenantId !== input.tenantId) return { ok: false, reason: 'invalid_invoice' };
-  const [user, plan, subscription] = await Promise.all([
-    em.findOne(TelegramUser, { id: target.userId }),
-    em.findOne(SubscriptionPlan, { id: target.planId }),
-    em.findOne(Subscription, { userId: target.userId }),
-  ]);
-  if (!user || user.telegramId !== input.query.fromTelegramId)
-    return { ok: false, reason: 'invalid_invoice' };
-  if (plan?.status !== 'active') return { ok: false, reason: 'plan_unavailable' };
-  if (input.query.currency !== STARS_CURRENCY || input.query.totalAmount !== plan.priceStars) {
-    return { ok: false, reason: 'price_changed' };
-  }
-  // A renewal is charged by Telegram without a pre-checkout, so any checkout here is a new subscription.
-  if (isPaidUp(subscription, input.now)) return { ok: false, reason: 'already_subscribed' };
-  return { ok: true };
+  tenantId: string,
+  payload: string,
+  key: Buffer,
+): Promise<InvoiceTarget | undefined> {
+  const signed = verifyInvoicePayload(payload, key);
+  if (signed) return signed.tenantId === tenantId ? signed : undefined;
+  const known = await em.execute(
+    'select 1 from star_payment where tenant_id = ? and invoice_payload = ? limit 1',
+    [tenantId, payload],
+    'all',
+  );
+  const target = known.length > 0 ? readInvoicePayload(payload) : undefined;
+  return target?.tenantId === tenantId ? target : undefined;
 }
 
 export interface StarPaymentReport {
@@ -68,11 +62,13 @@ export async function recordStarPayment(
     payment: StarPaymentReport;
     source: 'update' | 'sync';
     miniAppUrl: string | undefined;
+    log: Logger;
+    metrics: Metrics;
   },
 ): Promise<PaymentOutcome> {
   const { payment, tenantId } = input;
-  const target = verifyInvoicePayload(payment.invoicePayload, input.key);
-  if (!target || target.tenantId !== tenantId) return 'foreign';
+  const target = await payerOf(em, tenantId, payment.invoicePayload, input.key);
+  if (!target) return 'foreign';
   return em.transactional(async (tx) => {
     await lockUsers(tx, tenantId, { id: target.userId });
     const user = await tx.findOne(TelegramUser, { id: target.userId });
@@ -108,6 +104,21 @@ export async function recordStarPayment(
       payment.expiresAt ?? new Date(payment.paidAt.getTime() + STARS_SUBSCRIPTION_PERIOD_SECONDS * 1000);
     const planTitle = plan?.title ?? existing?.planTitle ?? 'Subscription';
     const isNew = !existing || existing.status === 'expired' || existing.status === 'refunded';
+    const firstPayment = !payment.isRecurring || payment.isFirstRecurring;
+    if (
+      firstPayment &&
+      !isNew &&
+      existing?.chargeId !== payment.chargeId &&
+      isPaidUp(existing, payment.paidAt)
+    ) {
+      // Two checkouts slipped past the checkout hold: Telegram now renews two subscriptions for one
+      // client. Recorded (the money was taken), and loud: ops refund and cancel one (runbook).
+      input.metrics.starsPaymentErrors.inc({ stage: 'second_subscription' });
+      input.log.error(
+        { event: 'stars_second_subscription', chargeId: payment.chargeId, keptChargeId: existing?.chargeId },
+        'a client paid for a second Stars subscription; refund and cancel one of them',
+      );
+    }
     const subscription =
       existing ??
       tx.create(Subscription, {
@@ -124,13 +135,16 @@ export async function recordStarPayment(
       });
     if (isNew) subscription.startedAt = payment.paidAt;
     const newest = isNew || !subscription.currentPeriodEnd || periodEnd >= subscription.currentPeriodEnd;
+    // A renewal found late (by the sync) after the coach cancelled extends the paid period but does
+    // not undo the cancel: Telegram will not charge again.
+    const keepsCancel = !isNew && existing?.status === 'cancelled' && !firstPayment;
     if (newest) {
       Object.assign(subscription, {
         provider: 'stars',
         planId: plan?.id ?? null,
         planTitle,
-        status: 'active',
-        renews: payment.expiresAt !== null,
+        status: keepsCancel ? 'cancelled' : 'active',
+        renews: keepsCancel ? false : payment.expiresAt !== null,
         price: payment.amount,
         currency: payment.currency,
         currentPeriodEnd: periodEnd,
@@ -144,6 +158,8 @@ export async function recordStarPayment(
       [subscription.id, tenantId, payment.chargeId],
       'run',
     );
+    // The checkout this paid for is over: the user's next checkout is judged by the subscription.
+    await tx.execute('delete from stars_checkout where user_id = ?', [user.id], 'run');
     await recordSubscriptionChange(tx, {
       tenantId,
       user,

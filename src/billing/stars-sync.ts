@@ -117,6 +117,8 @@ async function applyAction(input: StarsSyncInput, action: StarAction): Promise<b
       payment,
       source: 'sync',
       miniAppUrl,
+      log: input.log,
+      metrics: input.metrics,
     });
     if (outcome === 'foreign') {
       input.log.debug({ event: 'stars_sync_foreign', chargeId: payment.chargeId }, 'not one of our invoices');

@@ -128,13 +128,13 @@ export function createMetrics() {
     }),
     starsPaymentErrors: new Counter({
       name: 'stars_payment_errors_total',
-      help: 'Payment steps that failed, by stage (pre_checkout, payment, refund, invoice, cancel)',
+      help: 'Payment steps that failed, by stage (pre_checkout, payment, second_subscription, refund, invoice, cancel)',
       labelNames: ['stage'] as const,
       registers,
     }),
   };
   // Payment error series exist from boot at 0, so the first error is an increase Prometheus can see.
-  for (const stage of ['pre_checkout', 'payment', 'refund', 'invoice', 'cancel']) {
+  for (const stage of ['pre_checkout', 'payment', 'second_subscription', 'refund', 'invoice', 'cancel']) {
     metrics.starsPaymentErrors.inc({ stage }, 0);
   }
   return metrics;

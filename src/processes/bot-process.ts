@@ -32,7 +32,7 @@ const STOP_WAIT_MS = 10_000;
  */
 export function createBotProcess(deps: BotProcessDeps) {
   const { config, logger } = deps;
-  const bot = createBot(deps);
+  const bot = createBot({ ...deps, updates: 'polling' });
   const token = config.telegram.botToken!;
   let polling: Promise<void> | undefined;
   let stopping = false;

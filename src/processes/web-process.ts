@@ -42,7 +42,7 @@ export function createWebProcess(deps: WebProcessDeps) {
   let shuttingDown = false;
   // Webhook mode: updates arrive at POST /telegram/webhook and are handled in this process.
   const bot = config.telegram.webhookUrl
-    ? createBot({ config, orm: deps.orm, logger, metrics: deps.metrics })
+    ? createBot({ config, orm: deps.orm, logger, metrics: deps.metrics, updates: 'webhook' })
     : undefined;
   const app = createHttpApp({
     config,

@@ -4,7 +4,8 @@ import type { Telegraf } from 'telegraf';
 import { message } from 'telegraf/filters';
 import type { SuccessfulPayment } from 'telegraf/types';
 import { preCheckoutRefusal } from '../billing/billing-texts.ts';
-import { checkPreCheckout, recordStarPayment, recordStarRefund } from '../billing/star-payments.ts';
+import { checkPreCheckout } from '../billing/pre-checkout.ts';
+import { recordStarPayment, recordStarRefund } from '../billing/star-payments.ts';
 import type { Logger } from '../config/logger.ts';
 import { isDependencyDown, isTransientConflict } from '../db/dependency-errors.ts';
 import { DEFAULT_TENANT_ID, forkForTenant } from '../db/orm.ts';
@@ -66,6 +67,7 @@ export function registerPaymentHandlers(bot: Telegraf, deps: PaymentHandlerDeps)
           key: deps.invoiceKey,
           now: new Date(),
           query: {
+            queryId: query.id,
             fromTelegramId: String(query.from.id),
             currency: query.currency,
             totalAmount: query.total_amount,
@@ -98,6 +100,8 @@ export function registerPaymentHandlers(bot: Telegraf, deps: PaymentHandlerDeps)
         key: deps.invoiceKey,
         source: 'update',
         miniAppUrl: deps.miniAppUrl,
+        log: logger,
+        metrics,
         payment: {
           chargeId: paid.telegram_payment_charge_id,
           amount: paid.total_amount,

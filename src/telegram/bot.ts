@@ -20,6 +20,11 @@ export interface BotDeps {
   orm: MikroORM;
   logger: Logger;
   metrics: Metrics;
+  /**
+   * How updates arrive. A webhook can ask Telegram to deliver a payment update again (503); long
+   * polling cannot without losing the rest of its batch, so there billing.sync recovers it.
+   */
+  updates: 'webhook' | 'polling';
 }
 
 /** Update types the bot handles; setWebhook and long polling both ask Telegram for exactly these. */
@@ -154,12 +159,18 @@ export function createBot(deps: BotDeps): Telegraf {
 
   bot.catch(async (error: unknown, ctx: Context) => {
     // Money must not be dropped: the webhook answers 503 and Telegram delivers the update again.
+    // A poller that threw would end its loop and confirm the whole batch to Telegram, losing the
+    // other updates too; the next billing.sync reads the payment from getStarTransactions instead.
     if (error instanceof PaymentNotRecordedError) {
+      const webhook = deps.updates === 'webhook';
       logger.error(
         { event: 'stars_payment_not_recorded', updateId: ctx.update.update_id, err: error.cause },
-        'payment update not recorded; asking Telegram to redeliver',
+        webhook
+          ? 'payment update not recorded; asking Telegram to redeliver'
+          : 'payment update not recorded; the next billing sync will record it',
       );
-      throw error;
+      if (webhook) throw error;
+      return;
     }
     logger.error(
       {

@@ -43,6 +43,8 @@ export interface TestSystem {
   telegram: FakeTelegramBotApi;
   openai: FakeOpenAi | undefined;
   logs: string[];
+  /** The system's logger (its lines land in `logs`), for domain calls a test makes directly. */
+  logger: Logger;
   metrics: Metrics;
   /** The in-process worker, when started. */
   worker: ReturnType<typeof createWorkerProcess> | undefined;
@@ -154,6 +156,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     telegram,
     openai,
     logs,
+    logger,
     metrics,
     worker,
     childEnv,

@@ -51,6 +51,15 @@ export class Migration20261202000000Billing extends Migration {
       "refunded_at" timestamptz null, "recorded_by" text not null,
       primary key ("tenant_id", "charge_id"));`);
     this.addSql(`create index "star_payment_user_index" on "star_payment" ("user_id", "paid_at");`);
+    // Renewals carry the first payment's payload: after a bot token change it is recognised here.
+    this.addSql(
+      `create index "star_payment_payload_index" on "star_payment" ("tenant_id", "invoice_payload");`,
+    );
+    // One approved checkout per user at a time: two invoices paid at once would be two subscriptions.
+    this.addSql(`create table "stars_checkout" (
+      "user_id" uuid not null references "telegram_user" ("id") on delete cascade deferrable initially deferred,
+      "tenant_id" uuid not null references "tenant" ("id") deferrable initially deferred,
+      "query_id" text not null, "hold_until" timestamptz not null, primary key ("user_id"));`);
 
     this.addSql(`create table "subscription_event" ("id" uuid not null,
       "tenant_id" uuid not null references "tenant" ("id") deferrable initially deferred,
@@ -71,6 +80,7 @@ export class Migration20261202000000Billing extends Migration {
   }
 
   override async down(): Promise<void> {
+    this.addSql('drop table if exists "stars_checkout";');
     this.addSql('drop table if exists "billing_sync_state";');
     this.addSql('drop table if exists "subscription_event";');
     this.addSql('drop table if exists "star_payment";');

@@ -43,7 +43,7 @@ async function sampleActiveSubscriptions(deps: RouteDeps): Promise<void> {
   try {
     const rows: { tenant_id: string; count: string }[] = await deps.orm.em.getConnection('read').execute(
       `select tenant_id, count(*) as count from subscription
-         where status = 'active' or (status = 'cancelled' and current_period_end > now())
+         where status in ('active', 'cancelled') and (current_period_end is null or current_period_end > now())
          group by tenant_id`,
     );
     deps.metrics.subscriptionsActive.reset();
