@@ -39,6 +39,11 @@ export async function findSubscriptions(
   return new Map(rows.map((row) => [row.userId, row]));
 }
 
+/** isPaidUp() in SQL, for a `subscription` row aliased `alias`, against the SQL expression `now`. */
+export function paidUpSql(alias: string, now: string): string {
+  return `${alias}.status in ('active', 'cancelled') and (${alias}.current_period_end is null or ${alias}.current_period_end > ${now})`;
+}
+
 /** Paid up now: active, or cancelled but inside the period already paid for. */
 export function isPaidUp(row: Subscription | null | undefined, now: Date): boolean {
   if (!row || (row.status !== 'active' && row.status !== 'cancelled')) return false;

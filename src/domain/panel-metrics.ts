@@ -1,3 +1,4 @@
+import { paidUpSql } from '../billing/subscriptions.ts';
 import type { EntityManager } from '../db/orm.ts';
 
 const DAY_MS = 24 * 3600_000;
@@ -97,8 +98,8 @@ export function emptyMetrics(): TenantMetrics {
 type Row = Record<string, string | number | null>;
 const num = (value: string | number | null | undefined): number => Number(value ?? 0);
 
-/** isPaidUp() in SQL, for a `subscription` row aliased `x`; `?` is now. */
-const PAID_UP = `x.status in ('active', 'cancelled') and (x.current_period_end is null or x.current_period_end > ?)`;
+/** Paid up at the snapshot's time (`?`), for a `subscription` row aliased `x`. */
+const PAID_UP = paidUpSql('x', '?');
 
 /**
  * Five aggregate queries, each one pass over an index range of the tenant's rows (see

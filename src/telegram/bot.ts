@@ -12,6 +12,7 @@ import { userReachability } from '../domain/user-reachability.ts';
 import { type BotUserProfile, registerBotUser } from '../domain/users.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { settledWithin, withTimeout } from '../util/with-timeout.ts';
+import { telegrafApiRoot } from './bot-api-call.ts';
 import { PaymentNotRecordedError, registerPaymentHandlers } from './bot-payments.ts';
 import { botCommands, botTexts, MENU_BUTTON_TEXT } from './bot-texts.ts';
 
@@ -93,13 +94,9 @@ export function createBot(deps: BotDeps): Telegraf {
   const { config, orm, logger } = deps;
   const token = config.telegram.botToken;
   if (!token) throw new ConfigError('Invalid TELEGRAM_BOT_TOKEN: required to run the bot');
-  // telegraf resolves `./bot<token>/<method>` against apiRoot, which drops a path prefix unless
-  // the root ends with a slash. webhookReply off: every reply is a real request we can await.
-  const apiRoot = config.telegram.apiRoot.endsWith('/')
-    ? config.telegram.apiRoot
-    : `${config.telegram.apiRoot}/`;
+  // webhookReply off: every reply is a real request we can await.
   const bot = new Telegraf(token, {
-    telegram: { apiRoot, webhookReply: false },
+    telegram: { apiRoot: telegrafApiRoot(config.telegram.apiRoot), webhookReply: false },
     handlerTimeout: HANDLER_TIMEOUT_MS,
   });
   const appButton = (text: string) => withButton(miniAppButton(config.telegram.miniAppUrl, text));

@@ -1,6 +1,6 @@
 import { Telegram } from 'telegraf';
-import { withTimeout } from '../util/with-timeout.ts';
-import { classifyTelegramError, TelegramNetworkError } from './telegram-errors.ts';
+import { boundedBotApiCall, type TelegrafSignal, telegrafApiRoot } from './bot-api-call.ts';
+import { TelegramNetworkError } from './telegram-errors.ts';
 
 /**
  * The Bot API's Telegram Stars methods. telegraf 4.16 knows Bot API 7.1, which predates Stars
@@ -56,31 +56,18 @@ export interface StarsApi {
   getStarTransactions(offset: number, limit?: number): Promise<StarTransaction[]>;
 }
 
-type TelegrafSignal = NonNullable<Parameters<Telegram['callApi']>[2]>['signal'];
 // biome-ignore lint/suspicious/noExplicitAny: methods unknown to telegraf's typings
 type RawCall = (method: string, payload: object, options: { signal: TelegrafSignal }) => Promise<any>;
 
 export function createStarsApi(options: { botToken: string; apiRoot: string; timeoutMs: number }): StarsApi {
-  const apiRoot = options.apiRoot.endsWith('/') ? options.apiRoot : `${options.apiRoot}/`;
-  const telegram = new Telegram(options.botToken, { apiRoot, webhookReply: false });
+  const telegram = new Telegram(options.botToken, {
+    apiRoot: telegrafApiRoot(options.apiRoot),
+    webhookReply: false,
+  });
   const raw = telegram.callApi.bind(telegram) as unknown as RawCall;
 
-  async function call<T>(method: string, payload: object): Promise<T> {
-    try {
-      return await withTimeout(
-        options.timeoutMs,
-        (signal) => raw(method, payload, { signal: signal as unknown as TelegrafSignal }),
-        () =>
-          new TelegramNetworkError(
-            true,
-            `Telegram did not answer ${method} within ${options.timeoutMs} ms`,
-            'ETIMEDOUT',
-          ),
-      );
-    } catch (error) {
-      throw classifyTelegramError(error);
-    }
-  }
+  const call = <T>(method: string, payload: object): Promise<T> =>
+    boundedBotApiCall(options.timeoutMs, (signal) => raw(method, payload, { signal }));
 
   return {
     createInvoiceLink: ({ title, description, payload, amount }) =>

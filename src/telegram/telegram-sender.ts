@@ -1,13 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Telegram } from 'telegraf';
 import type { InlineKeyboardButton } from 'telegraf/types';
-import { withTimeout as bounded } from '../util/with-timeout.ts';
-import {
-  classifyTelegramError,
-  TelegramNetworkError,
-  TelegramPartialDeliveryError,
-  TelegramRateLimitedError,
-} from './telegram-errors.ts';
+import { boundedBotApiCall, telegrafApiRoot } from './bot-api-call.ts';
+import { TelegramPartialDeliveryError, TelegramRateLimitedError } from './telegram-errors.ts';
 
 /** Bot API limit for sendMessage text, counted in UTF-16 code units like String#length. */
 export const TELEGRAM_TEXT_LIMIT = 4096;
@@ -47,22 +42,16 @@ export interface TelegramSenderOptions {
   partIntervalMs?: number;
 }
 
-/**
- * telegraf's typings name the abort-controller polyfill; at runtime it hands the signal to
- * node-fetch, which accepts Node's native AbortSignal.
- */
-type TelegrafSignal = NonNullable<Parameters<Telegram['callApi']>[2]>['signal'];
-
 /** A follow-up part that hits flood control is waited out at most this long before giving up. */
 const MAX_PART_RETRY_WAIT_MS = 30_000;
 const MAX_PART_ATTEMPTS = 3;
 
 export function createTelegramSender(options: TelegramSenderOptions): TelegramSender {
-  // telegraf resolves `./bot<token>/<method>` against apiRoot, which drops a path prefix
-  // (e.g. a proxy at https://host/telegram) unless the root ends with a slash.
-  const apiRoot = options.apiRoot.endsWith('/') ? options.apiRoot : `${options.apiRoot}/`;
   // webhookReply only matters inside a webhook handler; off, so every call is a real request.
-  const telegram = new Telegram(options.botToken, { apiRoot, webhookReply: false });
+  const telegram = new Telegram(options.botToken, {
+    apiRoot: telegrafApiRoot(options.apiRoot),
+    webhookReply: false,
+  });
   const partIntervalMs = options.partIntervalMs ?? 1000;
 
   async function sendPart(chatId: string, text: string, button?: InlineKeyboardButton): Promise<number> {
@@ -71,8 +60,8 @@ export function createTelegramSender(options: TelegramSenderOptions): TelegramSe
       text,
       ...(button ? { reply_markup: { inline_keyboard: [[button]] } } : {}),
     };
-    const message = await withTimeout(options.timeoutMs, (signal) =>
-      telegram.callApi('sendMessage', payload, { signal: signal as unknown as TelegrafSignal }),
+    const message = await boundedBotApiCall(options.timeoutMs, (signal) =>
+      telegram.callApi('sendMessage', payload, { signal }),
     );
     return message.message_id;
   }
@@ -121,24 +110,6 @@ async function sendFollowUpPart(send: () => Promise<number>): Promise<number> {
       if (!retryable) throw err;
       await sleep(err.retryAfterMs);
     }
-  }
-}
-
-/**
- * telegraf forwards the signal to node-fetch, which aborts the socket — that is what keeps a hung
- * Bot API from holding connections. The race is the guarantee: the returned promise settles at
- * the deadline even if some step before or after fetch ignores the signal. Either way the
- * request may already have reached Telegram, hence mayHaveBeenDelivered: true.
- */
-async function withTimeout<T>(timeoutMs: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  try {
-    return await bounded(
-      timeoutMs,
-      call,
-      () => new TelegramNetworkError(true, `Telegram did not answer within ${timeoutMs} ms`, 'ETIMEDOUT'),
-    );
-  } catch (err) {
-    throw classifyTelegramError(err);
   }
 }
 

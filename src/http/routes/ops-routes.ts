@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { paidUpSql } from '../../billing/subscriptions.ts';
 import { collectQueueCounts } from '../../observability/queue-metrics.ts';
 import { readOutboxStatus } from '../../queue/outbox-status.ts';
 import { withTimeout } from '../../util/with-timeout.ts';
@@ -43,7 +44,7 @@ async function sampleActiveSubscriptions(deps: RouteDeps): Promise<void> {
   try {
     const rows: { tenant_id: string; count: string }[] = await deps.orm.em.getConnection('read').execute(
       `select tenant_id, count(*) as count from subscription
-         where status in ('active', 'cancelled') and (current_period_end is null or current_period_end > now())
+         where ${paidUpSql('subscription', 'now()')}
          group by tenant_id`,
     );
     deps.metrics.subscriptionsActive.reset();
