@@ -14,3 +14,36 @@ if (!ready) {
     process.exit(result.status ?? 1);
   }
 }
+
+// The Mini App and the panel (web/) are built by Vite into dist/web, which the web process serves.
+// Rebuilt only when their sources or the lock file changed since the last build.
+const { createHash } = await import('node:crypto');
+const { readdirSync, readFileSync, statSync } = await import('node:fs');
+const { join } = await import('node:path');
+
+function sourceHash() {
+  const hash = createHash('sha256');
+  const walk = (dir) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else hash.update(path).update(readFileSync(path));
+    }
+  };
+  walk('web');
+  hash.update(readFileSync('package-lock.json'));
+  return hash.digest('hex');
+}
+
+const stamp = 'dist/web/.source-hash';
+const current = sourceHash();
+if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== current) {
+  process.stdout.write('Building the Mini App and the panel (web/ → dist/web) ...\n');
+  const build = spawnSync('npm', ['run', '-s', 'build:web'], { stdio: 'inherit' });
+  if (build.status !== 0) {
+    process.stderr.write('Building the pages failed: see the output above.\n');
+    process.exit(build.status ?? 1);
+  }
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(stamp, current);
+}

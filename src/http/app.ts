@@ -22,6 +22,7 @@ import { createRouter } from './routing/mount-routes.ts';
 import type { RouteDeps } from './routing/route-deps.ts';
 import { securityHeaders } from './security-headers.ts';
 import { createSharedRateLimiter } from './shared-rate-limiter.ts';
+import { loadWebBuild, type WebBuild, webPagesMiddleware } from './web-pages.ts';
 
 export interface HttpAppDeps {
   config: Config;
@@ -40,6 +41,8 @@ export interface HttpAppDeps {
   stars?: StarsApi;
   /** Defaults to every declared route; tests may mount a part of the table. */
   routes?: readonly RouteDefinition[];
+  /** The built Mini App and panel; defaults to dist/web, read once here. */
+  webBuild?: WebBuild;
 }
 
 /** Builds the Koa app; listening is the web process's job. */
@@ -59,6 +62,8 @@ export function createHttpApp(deps: HttpAppDeps): Koa<RequestState> {
   app.use(securityHeaders());
   app.use(requestContext(deps.orm, deps.logger, deps.metrics));
   app.use(errorMiddleware);
+  // The pages and their assets, before the body parser: static files, read once at boot.
+  app.use(webPagesMiddleware(deps.webBuild ?? loadWebBuild(), deps.logger));
   // Bull Board serves its own HTML and assets: mounted before the JSON body parser. Its guard
   // and its dispatch test the same exact, case-sensitive prefix, so no path variant skips one.
   if (deps.config.observability.bullBoard) {

@@ -11,6 +11,7 @@ import { panelBroadcastRoutes } from './routes/panel-broadcast-routes.ts';
 import { panelClientRoutes } from './routes/panel-client-routes.ts';
 import { panelPreferenceRoutes } from './routes/panel-preference-routes.ts';
 import { telegramWebhookRoutes } from './routes/telegram-webhook-routes.ts';
+import { webPageRoutes } from './routes/web-page-routes.ts';
 import { PUBLIC } from './routing/access.ts';
 import { defineRoute, type RouteDefinition } from './routing/define-route.ts';
 import { buildOpenApiDocument } from './routing/openapi.ts';
@@ -50,6 +51,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   ...telegramWebhookRoutes,
   ...billingWebhookRoutes,
   ...opsRoutes,
+  ...webPageRoutes,
   openApiRoute,
 ];
 
