@@ -4,7 +4,7 @@ import test from 'ava';
 import type pino from 'pino';
 import type { Telegraf } from 'telegraf';
 import type { Update, User, UserFromGetMe } from 'telegraf/types';
-import { type Config, loadConfig } from '../src/config/env.ts';
+import { type Config, loadConfig, panelUrlFrom } from '../src/config/env.ts';
 import { createLogger } from '../src/config/logger.ts';
 import { PersonalPlan, Survey, TelegramUser } from '../src/db/entities/index.ts';
 import { createOrm, DEFAULT_TENANT_ID, forkForTenant } from '../src/db/orm.ts';
@@ -13,6 +13,7 @@ import { createMetrics } from '../src/observability/metrics.ts';
 import { createBotProcess } from '../src/processes/bot-process.ts';
 import { configureBot, createBot } from '../src/telegram/bot.ts';
 import { TEST_BOT_TOKEN, validAnswers } from './helpers/init-data.ts';
+import { seedUsers } from './helpers/seed.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database.ts';
 import { waitFor } from './helpers/wait-for.ts';
 
@@ -256,6 +257,86 @@ test('the button is a plain link for an http Mini App URL and absent without one
   const bareBot = botWith(configFor({ TELEGRAM_MINI_APP_URL: '' }));
   await bareBot.handleUpdate(textUpdate({ id: 7061, first_name: 'N' }, '/start'));
   t.is(repliesTo(7061)[0]!.replyMarkup, undefined);
+});
+
+const PANEL_URL = 'https://coach.example/panel/';
+const appRow = (text = 'Open the app') => [{ text, web_app: { url: MINI_APP_URL } }];
+
+test('/start offers admins the trainer panel too; clients never see it', async (t) => {
+  await seedUsers(forkForTenant(orm), [7101], { role: 'trainer' });
+  await seedUsers(forkForTenant(orm), [7102], { role: 'support' });
+  await seedUsers(forkForTenant(orm), [7103]);
+  await bot.handleUpdate(textUpdate({ id: 7101, first_name: 'Tanya', language_code: 'en' }, '/start'));
+  await bot.handleUpdate(textUpdate({ id: 7102, first_name: 'Света', language_code: 'ru' }, '/start'));
+  await bot.handleUpdate(textUpdate({ id: 7103, first_name: 'Client' }, '/start'));
+
+  t.deepEqual(repliesTo(7101)[0]!.replyMarkup, {
+    inline_keyboard: [appRow(), [{ text: 'Trainer panel', web_app: { url: PANEL_URL } }]],
+  });
+  t.deepEqual(repliesTo(7102)[0]!.replyMarkup, {
+    inline_keyboard: [
+      appRow('Открыть приложение'),
+      [{ text: 'Панель тренера', web_app: { url: PANEL_URL } }],
+    ],
+  });
+  t.deepEqual(repliesTo(7103)[0]!.replyMarkup, { inline_keyboard: [appRow()] });
+});
+
+test('TELEGRAM_ADMINS are owners for the panel button, even on their very first /start', async (t) => {
+  const ownerBot = botWith(configFor({ TELEGRAM_ADMINS: '7110' }));
+  await ownerBot.handleUpdate(textUpdate({ id: 7110, first_name: 'Owner' }, '/start'));
+  t.deepEqual(repliesTo(7110)[0]!.replyMarkup, {
+    inline_keyboard: [appRow(), [{ text: 'Trainer panel', web_app: { url: PANEL_URL } }]],
+  });
+  await ownerBot.handleUpdate(textUpdate({ id: 7110, first_name: 'Owner' }, '/panel'));
+  t.like(repliesTo(7110)[1], {
+    text: 'Your trainer panel: applications, clients, metrics and broadcasts.',
+    replyMarkup: { inline_keyboard: [[{ text: 'Trainer panel', web_app: { url: PANEL_URL } }]] },
+  });
+});
+
+test('/panel gives admins the panel button and is an unknown command for everyone else', async (t) => {
+  await seedUsers(forkForTenant(orm), [7120], { role: 'owner', languageCode: 'ru' });
+  await bot.handleUpdate(textUpdate({ id: 7120, first_name: 'Анна' }, '/panel'));
+  t.like(repliesTo(7120)[0], {
+    text: 'Ваша панель тренера: заявки, клиенты, метрики и рассылки.',
+    replyMarkup: { inline_keyboard: [[{ text: 'Панель тренера', web_app: { url: PANEL_URL } }]] },
+  });
+  await bot.handleUpdate(textUpdate({ id: 7121, first_name: 'Client' }, '/panel'));
+  await seedUsers(forkForTenant(orm), [7122]);
+  await bot.handleUpdate(textUpdate({ id: 7122, first_name: 'Client' }, '/panel'));
+  for (const id of [7121, 7122]) {
+    const [reply] = repliesTo(id);
+    t.regex(reply!.text, /I don't understand messages yet/);
+    t.is(reply!.replyMarkup, undefined);
+  }
+  t.is(await userRow(7121), null, '/panel registers nobody');
+});
+
+test('the panel URL: TELEGRAM_PANEL_URL, else next to the Mini App; http is a link, none says so', async (t) => {
+  t.is(panelUrlFrom('https://coach.example/app/'), 'https://coach.example/panel/');
+  t.is(panelUrlFrom('https://coach.example/app'), 'https://coach.example/panel/');
+  t.is(panelUrlFrom('https://coach.example/coach/app/?x=1#y'), 'https://coach.example/coach/panel/');
+  t.is(panelUrlFrom('https://coach.example/'), 'https://coach.example/panel/');
+  t.is(panelUrlFrom('https://coach.example/mini-app/'), 'https://coach.example/panel/');
+  t.is(panelUrlFrom(undefined), undefined);
+  t.is(
+    configFor({ TELEGRAM_PANEL_URL: 'https://panel.example/p' }).telegram.panelUrl,
+    'https://panel.example/p',
+  );
+
+  await seedUsers(forkForTenant(orm), [7130, 7131], { role: 'owner' });
+  const httpBot = botWith(configFor({ TELEGRAM_PANEL_URL: 'http://localhost:3000/panel/' }));
+  await httpBot.handleUpdate(textUpdate({ id: 7130, first_name: 'L' }, '/panel'));
+  t.deepEqual(repliesTo(7130)[0]!.replyMarkup, {
+    inline_keyboard: [[{ text: 'Trainer panel', url: 'http://localhost:3000/panel/' }]],
+  });
+  const bareBot = botWith(configFor({ TELEGRAM_MINI_APP_URL: '' }));
+  await bareBot.handleUpdate(textUpdate({ id: 7131, first_name: 'N' }, '/panel'));
+  t.regex(repliesTo(7131)[0]!.text, /TELEGRAM_PANEL_URL/);
+  t.is(repliesTo(7131)[0]!.replyMarkup, undefined);
+  await bareBot.handleUpdate(textUpdate({ id: 7131, first_name: 'N' }, '/start'));
+  t.is(repliesTo(7131)[1]!.replyMarkup, undefined);
 });
 
 test.serial('configureBot sets English and Russian commands and the web_app menu button', async (t) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
@@ -5,6 +6,7 @@ import Koa from 'koa';
 import type pino from 'pino';
 import { WebSocket } from 'ws';
 import { createLogger } from '../src/config/logger.ts';
+import { PanelSession, TelegramUser } from '../src/db/entities/index.ts';
 import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
 import type { LiveEvent, LiveEventPublisher } from '../src/domain/live-events.ts';
 import { normaliseIp } from '../src/http/bot-api-auth.ts';
@@ -17,6 +19,7 @@ import {
 import { createMetrics } from '../src/observability/metrics.ts';
 import { createWebProcess } from '../src/processes/web-process.ts';
 import { authHeader, initDataFor, validAnswers } from './helpers/init-data.ts';
+import { loginWidgetFor } from './helpers/login-widget.ts';
 import { seedUsers } from './helpers/seed.ts';
 import { TEST_REDIS_URL } from './helpers/test-database.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
@@ -49,8 +52,8 @@ interface Panel {
   ): Promise<Record<string, unknown>>;
 }
 
-function open(baseUrl: string, first?: string | Buffer): Panel {
-  const ws = new WebSocket(`${baseUrl.replace('http', 'ws')}${PANEL_WS_PATH}`);
+function open(baseUrl: string, first?: string | Buffer, options?: WebSocket.ClientOptions): Panel {
+  const ws = new WebSocket(`${baseUrl.replace('http', 'ws')}${PANEL_WS_PATH}`, options);
   const events: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   ws.on('message', (data) => {
@@ -383,4 +386,136 @@ test('clientIp picks the same address as Koa with proxy and maxIpsCount', (t) =>
     t.is(clientIp(req, hops), normaliseIp(koa.ip), `${hops} hops, ${header}`);
   }
   t.is(clientIp({ headers: {}, socket: { remoteAddress: '::ffff:10.1.2.3' } } as never, 0), '10.1.2.3');
+});
+
+// ---- browser panels: the session cookie instead of initData --------------------------------------
+
+const sessionAuth = JSON.stringify({ type: 'auth', session: true });
+
+/** Logs in through the Login Widget endpoint; the `coach_panel_session=<token>` pair for a Cookie header. */
+async function sessionCookie(id: number): Promise<string> {
+  const response = await system.request('/api/panel/session', {
+    method: 'POST',
+    body: JSON.stringify(loginWidgetFor(id)),
+  });
+  const cookie = /^coach_panel_session=[^;]+/.exec(response.headers.getSetCookie()[0] ?? '')?.[0];
+  if (response.status !== 200 || !cookie) throw new Error(`login answered ${response.status}`);
+  return cookie;
+}
+
+const tokenHash = (cookie: string) => createHash('sha256').update(cookie.split('=')[1]!).digest('hex');
+
+test('a browser panel authenticates with its session cookie, and logging out anywhere closes it', async (t) => {
+  await seedUsers(system.em(), [950020], { role: 'support' });
+  const cookie = await sessionCookie(950020);
+  const panel = open(system.baseUrl, sessionAuth, { headers: { cookie }, origin: system.baseUrl });
+  await panel.next((event) => event.type === 'ready');
+  panel.ws.send(JSON.stringify({ type: 'ping' }));
+  await panel.next((event) => event.type === 'pong');
+  // A client that sends no Origin (not a browser) is not a cross-site page.
+  const noOrigin = open(system.baseUrl, sessionAuth, { headers: { cookie } });
+  await noOrigin.next((event) => event.type === 'ready');
+  const other = await connectAdmin(system.baseUrl);
+
+  const logout = await fetch(`${webB.baseUrl}/api/panel/session`, {
+    method: 'DELETE',
+    headers: { cookie, 'x-requested-with': 'coach-panel' },
+  });
+  t.is(logout.status, 204);
+  t.like(await panel.closed, { code: 4401, reason: 'session_ended' });
+  t.like(await noOrigin.closed, { code: 4401, reason: 'session_ended' });
+  t.is(other.ws.readyState, other.ws.OPEN, 'initData panels are not touched');
+  t.false(
+    other.events.some((event) => event.type === 'session.ended'),
+    'internal event not forwarded',
+  );
+  other.ws.close();
+  // The ended session cannot open a new socket.
+  t.like(await open(system.baseUrl, sessionAuth, { headers: { cookie } }).closed, {
+    code: 4401,
+    reason: 'invalid_session',
+  });
+});
+
+test('session auth is refused from another Origin, without a good cookie, with a revoked role or expired', async (t) => {
+  await seedUsers(system.em(), [950021, 950022, 950023], { role: 'trainer' });
+  const [cookie, revoked, expired] = await Promise.all([950021, 950022, 950023].map(sessionCookie));
+  await system.em().nativeUpdate(TelegramUser, { telegramId: '950022' }, { role: null });
+  await system
+    .em()
+    .nativeUpdate(
+      PanelSession,
+      { tokenHash: tokenHash(expired!) },
+      { expiresAt: new Date(Date.now() - 1000) },
+    );
+
+  const cases: [string, Panel, number, string][] = [
+    [
+      'foreign origin',
+      open(system.baseUrl, sessionAuth, { headers: { cookie: cookie! }, origin: 'https://evil.example' }),
+      4401,
+      'foreign_origin',
+    ],
+    [
+      'same host, another port',
+      open(system.baseUrl, sessionAuth, { headers: { cookie: cookie! }, origin: 'http://127.0.0.1:1' }),
+      4401,
+      'foreign_origin',
+    ],
+    ['no cookie', open(system.baseUrl, sessionAuth, { origin: system.baseUrl }), 4401, 'missing_session'],
+    [
+      'junk cookie',
+      open(system.baseUrl, sessionAuth, { headers: { cookie: 'coach_panel_session=junk' } }),
+      4401,
+      'invalid_session',
+    ],
+    [
+      'the name in another case',
+      open(system.baseUrl, sessionAuth, { headers: { cookie: cookie!.replace('coach', 'Coach') } }),
+      4401,
+      'missing_session',
+    ],
+    [
+      'expired',
+      open(system.baseUrl, sessionAuth, { headers: { cookie: expired! } }),
+      4401,
+      'session_expired',
+    ],
+    [
+      'role revoked',
+      open(system.baseUrl, sessionAuth, { headers: { cookie: revoked! } }),
+      4403,
+      'not_an_admin',
+    ],
+    [
+      'session and initData at once',
+      open(
+        system.baseUrl,
+        JSON.stringify({ type: 'auth', session: true, initData: initDataFor({ id: 950021 }) }),
+        { headers: { cookie: cookie! } },
+      ),
+      4401,
+      'invalid_auth_message',
+    ],
+    [
+      'session not true',
+      open(system.baseUrl, JSON.stringify({ type: 'auth', session: 'yes' }), {
+        headers: { cookie: cookie! },
+      }),
+      4401,
+      'invalid_auth_message',
+    ],
+  ];
+  for (const [what, panel, code, reason] of cases) t.like(await panel.closed, { code, reason }, what);
+});
+
+test('a session socket closes when its session expires', async (t) => {
+  await seedUsers(system.em(), [950024], { role: 'owner' });
+  const cookie = await sessionCookie(950024);
+  await system
+    .em()
+    .nativeUpdate(PanelSession, { tokenHash: tokenHash(cookie) }, { expiresAt: new Date(Date.now() + 1500) });
+  const panel = open(system.baseUrl, sessionAuth, { headers: { cookie } });
+  await panel.next((event) => event.type === 'ready');
+  t.like(await panel.closed, { code: 4401, reason: 'session_expired' });
 });

@@ -8,9 +8,12 @@ import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
 import { ROUTES } from '../src/http/route-table.ts';
 import { EXAMPLE_OFFERED_PLAN_ID } from '../src/http/routes/billing-routes.ts';
 import { EXAMPLE_PANEL_PLAN_ID } from '../src/http/routes/panel-billing-routes.ts';
+import { EXAMPLE_LOGIN_TELEGRAM_ID } from '../src/http/routes/panel-session-routes.ts';
 import type { RouteDefinition } from '../src/http/routing/define-route.ts';
+import type { LoginWidgetFields } from '../src/security/login-widget.ts';
 import { hostileBodies, hostileQueries, type JsonSchema } from './helpers/fuzz-arbitraries.ts';
-import { authHeader } from './helpers/init-data.ts';
+import { authHeader, TEST_BOT_TOKEN } from './helpers/init-data.ts';
+import { signLoginWidget } from './helpers/login-widget.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
 
 /**
@@ -37,7 +40,9 @@ test.before(async () => {
   system = await startTestSystem({
     worker: false,
     env: {
-      TELEGRAM_ADMINS: String(OWNER),
+      // The Login Widget example's user is an owner too, so signed login cases reach the session.
+      TELEGRAM_ADMINS: `${OWNER},${EXAMPLE_LOGIN_TELEGRAM_ID}`,
+      PANEL_LOGIN_RATE_LIMIT_PER_MINUTE: '1000000',
       TELEGRAM_BOT_API_SECRET: BOT_SECRET,
       TELEGRAM_WEBHOOK_URL: 'https://coach.example/telegram/webhook',
       TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
@@ -110,6 +115,8 @@ function callerHeaders(route: RouteDefinition, rawBody?: string): Record<string,
       };
     case 'public':
     case 'metrics':
+    // Its credential is the body, signed per case (signedLogin).
+    case 'panelLogin':
       return {};
     default:
       throw new Error(`${route.name}: no fuzz caller for access ${route.access.kind}`);
@@ -163,6 +170,27 @@ function exampleBody(route: RouteDefinition): unknown {
   return { ...example, sentAt: Math.floor(Date.now() / 1000) };
 }
 
+/**
+ * A Login Widget body is its own credential, so a mutated one would only ever meet "bad signature".
+ * Each case whose hash is still the example's is signed as the widget would sign those fields (with
+ * a fresh auth_date when it is still the example's), so hostile values get past the signature.
+ */
+function signedLogin(route: RouteDefinition, rawBody: string | undefined): string | undefined {
+  if (route.access.kind !== 'panelLogin' || rawBody === undefined) return rawBody;
+  const example = exampleBody(route) as { hash: string; auth_date: number };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawBody);
+  } catch {
+    return rawBody;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return rawBody;
+  const fields = { ...parsed } as Record<string, unknown>;
+  if (fields.hash !== example.hash) return rawBody;
+  if (fields.auth_date === example.auth_date) fields.auth_date = Math.floor(Date.now() / 1000);
+  return JSON.stringify(signLoginWidget(TEST_BOT_TOKEN, fields as LoginWidgetFields));
+}
+
 for (const route of fuzzed) {
   const bodies = route.body ? hostileBodies(exampleBody(route), jsonSchema(route.body)) : undefined;
   const queries = route.query
@@ -179,7 +207,8 @@ for (const route of fuzzed) {
   testProp.serial(
     title,
     [bodies?.arbitrary ?? fc.constant(undefined), queries?.arbitrary ?? fc.constant('')],
-    async (t, rawBody, rawQuery) => {
+    async (t, generatedBody, rawQuery) => {
+      const rawBody = signedLogin(route, generatedBody);
       const url = `${concretePath(route)}${rawQuery ? `?${rawQuery}` : ''}`;
       const headers: Record<string, string> = { ...callerHeaders(route, rawBody) };
       if (rawBody !== undefined) headers['content-type'] = 'application/json';

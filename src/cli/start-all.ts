@@ -10,6 +10,7 @@ import { createWorkerServices } from '../processes/boot.ts';
 import { createBotProcess } from '../processes/bot-process.ts';
 import { exitOnBootError, type Stoppable, stopOnSignal } from '../processes/run-until-signal.ts';
 import { createWebProcess } from '../processes/web-process.ts';
+import { signedLaunchUrl } from '../telegram/launch-link.ts';
 
 /**
  * `npm start`: the whole system in one process for a single machine or a trial. Missing
@@ -18,6 +19,9 @@ import { createWebProcess } from '../processes/web-process.ts';
  */
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const stoppables: Stoppable[] = [];
+/** In the sandbox, a client and the coach (an owner) to open the pages as. */
+const SANDBOX_CLIENT = { id: 100000001, first_name: 'Alex', language_code: 'en' };
+const SANDBOX_COACH = { id: 100000002, first_name: 'Coach', language_code: 'en' };
 
 try {
   let config: Config = loadConfig();
@@ -35,7 +39,15 @@ try {
       }),
     );
     botToken = sandbox.token;
-    config = { ...config, telegram: { ...config.telegram, botToken, apiRoot: sandbox.apiRoot } };
+    const admins = config.telegram.admins.length ? config.telegram.admins : [String(SANDBOX_COACH.id)];
+    config = { ...config, telegram: { ...config.telegram, botToken, apiRoot: sandbox.apiRoot, admins } };
+  }
+  // The bot's "Open my plan" and panel buttons need the pages' address; locally it is this server.
+  if (!config.telegram.miniAppUrl) {
+    config = {
+      ...config,
+      telegram: { ...config.telegram, miniAppUrl: `http://localhost:${config.http.port}/app/` },
+    };
   }
   config = {
     ...config,
@@ -84,7 +96,15 @@ try {
   say(
     `AI provider: ${config.ai.provider}${config.ai.provider === 'offline' ? ' (set OPENAI_API_KEY for real AI plans)' : ''}`,
   );
+  say(`Mini App:      ${base}/app/`);
+  say(`Trainer panel: ${base}/panel/`);
   if (!process.env.TELEGRAM_BOT_TOKEN) {
+    const hours = Math.round(config.telegram.initDataMaxAgeSeconds / 3600);
+    say(`Open them in a browser as the sandbox bot's users (signed links, valid for ${hours} h):`);
+    say(
+      `  client ${SANDBOX_CLIENT.first_name}: ${signedLaunchUrl(`${base}/app/`, botToken, SANDBOX_CLIENT)}`,
+    );
+    say(`  coach (owner):  ${signedLaunchUrl(`${base}/panel/`, botToken, SANDBOX_COACH)}`);
     say('No TELEGRAM_BOT_TOKEN: using a local sandbox Bot API; bot messages are printed here.');
     say('Try the client journey locally:');
     say(`  AUTH="$(npm run -s dev:init-data)"`);

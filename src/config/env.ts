@@ -42,7 +42,16 @@ const envSchema = z.object({
       .optional(),
   ),
   TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
+  // The bot's @username without the @ (the panel's Telegram Login Widget needs it; BotFather: /setdomain).
+  TELEGRAM_BOT_USERNAME: optionalText.pipe(
+    z
+      .string()
+      .regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/, 'must be the bot username, e.g. coach_anna_bot')
+      .transform((value) => value.replace(/^@/, ''))
+      .optional(),
+  ),
   TELEGRAM_MINI_APP_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  TELEGRAM_PANEL_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   TELEGRAM_WEBHOOK_URL: optionalText.pipe(z.url().optional()),
   // Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - (setWebhook `secret_token`).
   TELEGRAM_WEBHOOK_SECRET: optionalText.pipe(
@@ -69,6 +78,9 @@ const envSchema = z.object({
   BOT_API_RATE_LIMIT_PER_MINUTE: int(600, 1, 1_000_000),
   TELEGRAM_WEBHOOK_MAX_CONNECTIONS: int(40, 1, 100),
   INITDATA_MAX_AGE_SECONDS: int(86_400, 1, 31 * 86_400),
+  PANEL_LOGIN_MAX_AGE_SECONDS: int(3_600, 10, 86_400),
+  PANEL_SESSION_TTL_SECONDS: int(43_200, 60, 31 * 86_400),
+  PANEL_LOGIN_RATE_LIMIT_PER_MINUTE: int(20, 1, 1_000_000),
   TELEGRAM_MESSAGES_PER_SECOND: int(30, 1, 1000),
   TELEGRAM_TIMEOUT_MS: int(10_000, 100, 120_000),
   AI_PROVIDER: z.enum(['openai', 'offline']).optional(),
@@ -119,8 +131,12 @@ export interface Config {
   redis: { url: string | undefined; queuePrefix: string };
   telegram: {
     botToken: string | undefined;
+    /** TELEGRAM_BOT_USERNAME, for the panel's Login Widget; undefined when not configured. */
+    botUsername: string | undefined;
     apiRoot: string;
     miniAppUrl: string | undefined;
+    /** The trainer panel: TELEGRAM_PANEL_URL, else derived from the Mini App URL (panelUrlFrom). */
+    panelUrl: string | undefined;
     webhookUrl: string | undefined;
     webhookSecret: string | undefined;
     admins: string[];
@@ -140,6 +156,8 @@ export interface Config {
     timeoutMs: number;
     requestsPerMinute: number;
   };
+  /** The panel's browser login (Telegram Login Widget) and the session cookie it gets. */
+  panelLogin: { maxAgeSeconds: number; sessionTtlSeconds: number; rateLimitPerMinute: number };
   plans: { attempts: number; workerConcurrency: number; perUserPerDay: number };
   notifications: { workerConcurrency: number };
   /** How often the job scheduler recomputes each tenant's panel metrics. */
@@ -176,6 +194,17 @@ export interface Config {
     bullBoard: { user: string; password: string } | undefined;
   };
   logLevel: Env['LOG_LEVEL'];
+}
+
+/**
+ * The panel is served beside the Mini App: `…/app/` becomes `…/panel/` (any prefix before it kept),
+ * any other Mini App URL gives `<origin>/panel/`. Query and fragment are the Mini App's own, not kept.
+ */
+export function panelUrlFrom(miniAppUrl: string | undefined): string | undefined {
+  if (!miniAppUrl) return undefined;
+  const url = new URL(miniAppUrl);
+  const match = /^(.*\/)app\/?$/.exec(url.pathname);
+  return `${url.origin}${match ? match[1] : '/'}panel/`;
 }
 
 /** Parse the environment once at boot; throws ConfigError with one line naming the bad variable. */
@@ -216,8 +245,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     redis: { url: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX },
     telegram: {
       botToken: env.TELEGRAM_BOT_TOKEN,
+      botUsername: env.TELEGRAM_BOT_USERNAME,
       apiRoot: env.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
       miniAppUrl: env.TELEGRAM_MINI_APP_URL,
+      panelUrl: env.TELEGRAM_PANEL_URL ?? panelUrlFrom(env.TELEGRAM_MINI_APP_URL),
       webhookUrl: env.TELEGRAM_WEBHOOK_URL,
       webhookSecret: env.TELEGRAM_WEBHOOK_SECRET,
       admins: env.TELEGRAM_ADMINS,
@@ -236,6 +267,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       model: env.OPENAI_MODEL,
       timeoutMs: env.AI_TIMEOUT_MS,
       requestsPerMinute: env.AI_REQUESTS_PER_MINUTE,
+    },
+    panelLogin: {
+      maxAgeSeconds: env.PANEL_LOGIN_MAX_AGE_SECONDS,
+      sessionTtlSeconds: env.PANEL_SESSION_TTL_SECONDS,
+      rateLimitPerMinute: env.PANEL_LOGIN_RATE_LIMIT_PER_MINUTE,
     },
     plans: {
       attempts: env.PLAN_ATTEMPTS,

@@ -22,6 +22,8 @@ export type LiveEvent =
    * open panel sockets (they may reconnect, and are admitted only if they still have a role).
    */
   | { type: 'access.changed'; userId: string }
+  /** Internal, never forwarded: a panel session was logged out, so sockets it opened close. */
+  | { type: 'session.ended'; sessionHash: string }
   | {
       type: 'broadcast.progress';
       broadcastId: string;

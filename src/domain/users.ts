@@ -43,6 +43,34 @@ export async function upsertTelegramUser(
   return upsertByTelegramId(em, { tenantId, telegramId: profile.id, existingId: existing?.id, now }, fields);
 }
 
+/**
+ * A Telegram Login Widget login (the panel in a browser): the widget carries name and username but
+ * no language or premium flag, so only what it carries is written.
+ */
+export async function upsertWidgetUser(
+  em: EntityManager,
+  tenantId: string,
+  profile: { id: string; firstName: string; lastName: string | null; username: string | null },
+  existingId: string | undefined,
+  now = new Date(),
+): Promise<TelegramUser> {
+  const fields = {
+    firstName: profile.firstName,
+    lastName: profile.lastName,
+    username: profile.username,
+    lastSeenAt: now,
+    updatedAt: now,
+  };
+  return upsertByTelegramId(em, { tenantId, telegramId: profile.id, existingId, now }, fields);
+}
+
+/** A request on a panel session: keeps last_seen_at (DAU/WAU/MAU) as fresh as initData requests do. */
+export async function markSeen(em: EntityManager, user: TelegramUser, now = new Date()): Promise<void> {
+  if (user.lastSeenAt && now.getTime() - user.lastSeenAt.getTime() < SEEN_REFRESH_MS) return;
+  // A native update: the loaded entity stays clean, so a handler's flush writes nothing extra.
+  await em.nativeUpdate(TelegramUser, { id: user.id }, { lastSeenAt: now });
+}
+
 type ProfileFields = Partial<
   Pick<
     TelegramUser,

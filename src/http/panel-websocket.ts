@@ -5,27 +5,22 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
-import { DEFAULT_TENANT_ID, forkForTenant } from '../db/orm.ts';
 import { liveEventsChannel } from '../domain/live-events.ts';
-import { effectiveRole, hasPermission } from '../domain/permissions.ts';
-import { upsertTelegramUser } from '../domain/users.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { createRedisConnection } from '../queue/redis-connection.ts';
-import { InitDataError, validateInitData } from '../telegram/init-data.ts';
-import { startAuthAttempt } from './auth-attempt.ts';
 import { normaliseIp } from './bot-api-auth.ts';
+import {
+  createSocketAuthenticator,
+  type Handshake,
+  PanelCloseCode,
+  readHandshake,
+} from './panel-socket-auth.ts';
+
+export { PanelCloseCode };
 
 export const PANEL_WS_PATH = '/api/panel/ws';
 const SUBSCRIBE_WAIT_MS = 2_000;
 const MAX_BUFFERED_BYTES = 1024 * 1024;
-
-/** Close codes of the panel protocol (DESIGN.md, "Panel WebSocket"). */
-export const PanelCloseCode = {
-  badCredentials: 4401,
-  notAnAdmin: 4403,
-  goingAway: 1001,
-  internalError: 1011,
-} as const;
 
 export interface PanelWebSocketDeps {
   config: Config;
@@ -50,10 +45,6 @@ export interface PanelWebSocketServer {
   connectionCount(): number;
 }
 
-type AuthOutcome =
-  | { ok: true; tenantId: string; userId: string; role: string; expiresAt: number }
-  | { ok: false; code: number; reason: string };
-
 /**
  * Live updates for the trainer panel. Each web instance holds one Redis pattern subscription
  * (not one per socket) and fans every message out to its own sockets of that tenant, so an event
@@ -71,6 +62,8 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
   const byTenant = new Map<string, Set<WebSocket>>();
   const alive = new WeakSet<WebSocket>();
   const userOf = new WeakMap<WebSocket, string>();
+  const sessionOf = new WeakMap<WebSocket, string>();
+  const authenticate = createSocketAuthenticator({ config, orm: deps.orm, metrics: deps.metrics, log });
   let closing = false;
 
   const channelPrefix = liveEventsChannel(config.redis.queuePrefix, '');
@@ -96,6 +89,14 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
         if (userOf.get(ws) === userId) ws.close(PanelCloseCode.notAnAdmin, 'access_changed');
       return;
     }
+    if (message.includes('"session.ended"')) {
+      // A logout: sockets that session opened close (4401), wherever they are.
+      const { type, sessionHash } = JSON.parse(message) as { type?: string; sessionHash?: string };
+      if (type !== 'session.ended') return;
+      for (const ws of sockets)
+        if (sessionOf.get(ws) === sessionHash) ws.close(PanelCloseCode.badCredentials, 'session_ended');
+      return;
+    }
     // Sent verbatim: publishers already serialised a LiveEvent, and parsing per socket buys nothing.
     for (const ws of sockets) {
       if (ws.readyState !== ws.OPEN) continue;
@@ -104,45 +105,6 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
       else ws.send(message);
     }
   });
-
-  async function authenticate(data: RawData, isBinary: boolean): Promise<AuthOutcome> {
-    const bad = (reason: string): AuthOutcome => ({ ok: false, code: PanelCloseCode.badCredentials, reason });
-    if (isBinary) return bad('invalid_auth_message');
-    let message: unknown;
-    try {
-      message = JSON.parse(data.toString());
-    } catch {
-      return bad('invalid_auth_message');
-    }
-    const { type, initData } = (message ?? {}) as { type?: unknown; initData?: unknown };
-    if (type !== 'auth' || typeof initData !== 'string') return bad('invalid_auth_message');
-    const botToken = config.telegram.botToken;
-    if (!botToken) return bad('auth_not_configured');
-    const attempt = startAuthAttempt(deps.metrics);
-    let validated: ReturnType<typeof validateInitData>;
-    try {
-      // Same validator and freshness as tmaAuth: the socket must not be an easier way in than REST.
-      validated = validateInitData(initData, {
-        botToken,
-        maxAgeSeconds: config.telegram.initDataMaxAgeSeconds,
-      });
-    } catch (error) {
-      if (!(error instanceof InitDataError)) throw error;
-      attempt.failed(error.reason);
-      log.info({ event: 'telegram_auth_failed', reason: error.reason, via: 'panel_ws' }, 'initData rejected');
-      return bad(error.reason === 'expired' ? 'init_data_expired' : 'invalid_init_data');
-    }
-    const tenantId = DEFAULT_TENANT_ID;
-    const user = await upsertTelegramUser(forkForTenant(deps.orm, tenantId), tenantId, validated.user);
-    attempt.succeeded();
-    log.info({ event: 'telegram_auth_success', userId: user.id, via: 'panel_ws' }, 'initData accepted');
-    const role = effectiveRole(user, config.telegram.admins);
-    if (!hasPermission(role, 'view_applications')) {
-      return { ok: false, code: PanelCloseCode.notAnAdmin, reason: 'not_an_admin' };
-    }
-    const expiresAt = validated.authDate.getTime() + config.telegram.initDataMaxAgeSeconds * 1000;
-    return { ok: true, tenantId, userId: user.id, role: role!, expiresAt };
-  }
 
   function register(ws: WebSocket, tenantId: string): void {
     const sockets = byTenant.get(tenantId) ?? new Set<WebSocket>();
@@ -154,7 +116,7 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
     });
   }
 
-  function accept(ws: WebSocket, ip: string): void {
+  function accept(ws: WebSocket, ip: string, handshake: Handshake): void {
     let state: 'waiting' | 'authenticating' | 'ready' = 'waiting';
     pendingByIp.set(ip, (pendingByIp.get(ip) ?? 0) + 1);
     // Held until the socket is really gone, not when we ask it to close: a peer that ignores the
@@ -184,7 +146,7 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
       // One auth attempt per connection; anything sent while it runs is ignored.
       if (state === 'authenticating') return;
       state = 'authenticating';
-      authenticate(data, isBinary)
+      authenticate(data, isBinary, handshake)
         .then(async (outcome) => {
           if (ws.readyState !== ws.OPEN) return;
           if (!outcome.ok) {
@@ -200,9 +162,11 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
           release();
           register(ws, outcome.tenantId);
           userOf.set(ws, outcome.userId);
-          // The session is as fresh as its initData: past INITDATA_MAX_AGE_SECONDS it must re-auth.
+          if (outcome.sessionHash) sessionOf.set(ws, outcome.sessionHash);
+          // The socket is as good as its credentials: initData past INITDATA_MAX_AGE_SECONDS, or a
+          // panel session past its expiry, must authenticate again.
           const expiry = setTimeout(
-            () => ws.close(PanelCloseCode.badCredentials, 'init_data_expired'),
+            () => ws.close(PanelCloseCode.badCredentials, outcome.expiredReason),
             Math.min(Math.max(0, outcome.expiresAt - Date.now()), 2 ** 31 - 1),
           );
           ws.once('close', () => clearTimeout(expiry));
@@ -244,7 +208,8 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
         // By then every socket pending now has authenticated or timed out.
         return refuse(`429 Too Many Requests\r\nRetry-After: ${Math.ceil(authTimeoutMs / 1000)}`);
       }
-      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, ip));
+      const handshake = readHandshake(req, config.http.trustedProxyHops);
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, ip, handshake));
     },
     connectionCount() {
       let count = 0;

@@ -13,8 +13,10 @@ export interface RequestState {
   /** This request's own EntityManager fork. */
   em: EntityManager;
   metrics: Metrics;
-  /** Set by the Mini App guard (miniApp and panel routes). */
+  /** Set by the Mini App guard (miniApp and panel routes) or the panel session guard (panel routes). */
   user?: TelegramUser;
+  /** Set when a panel route was authenticated by the session cookie rather than initData. */
+  panelSession?: { tokenHash: string; expiresAt: Date };
   /** Set by the permission guard (panel routes). */
   role?: AdminRole;
 }

@@ -9,7 +9,9 @@ import { panelApplicationRoutes } from './routes/panel-application-routes.ts';
 import { panelBillingRoutes } from './routes/panel-billing-routes.ts';
 import { panelBroadcastRoutes } from './routes/panel-broadcast-routes.ts';
 import { panelClientRoutes } from './routes/panel-client-routes.ts';
+import { panelLoginRoutes } from './routes/panel-login-routes.ts';
 import { panelPreferenceRoutes } from './routes/panel-preference-routes.ts';
+import { panelSessionRoutes } from './routes/panel-session-routes.ts';
 import { telegramWebhookRoutes } from './routes/telegram-webhook-routes.ts';
 import { webPageRoutes } from './routes/web-page-routes.ts';
 import { PUBLIC } from './routing/access.ts';
@@ -47,6 +49,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   ...panelBroadcastRoutes,
   ...panelPreferenceRoutes,
   ...panelBillingRoutes,
+  ...panelSessionRoutes,
+  ...panelLoginRoutes,
   ...botApiRoutes,
   ...telegramWebhookRoutes,
   ...billingWebhookRoutes,

@@ -50,6 +50,15 @@ const TEXTS = {
   },
   openAppButton: { en: 'Open the app', ru: 'Открыть приложение' },
   openPlanButton: { en: 'Open my plan', ru: 'Открыть план' },
+  panelButton: { en: 'Trainer panel', ru: 'Панель тренера' },
+  panel: {
+    en: 'Your trainer panel: applications, clients, metrics and broadcasts.',
+    ru: 'Ваша панель тренера: заявки, клиенты, метрики и рассылки.',
+  },
+  panelNotConfigured: {
+    en: 'The trainer panel has no address yet: set TELEGRAM_PANEL_URL or TELEGRAM_MINI_APP_URL.',
+    ru: 'У панели тренера пока нет адреса: задайте TELEGRAM_PANEL_URL или TELEGRAM_MINI_APP_URL.',
+  },
   commands: {
     en: { start: 'Start and open the app', plan: 'Status of my plan', help: 'What the bot can do' },
     ru: { start: 'Начать и открыть приложение', plan: 'Статус моего плана', help: 'Что умеет бот' },
@@ -68,6 +77,10 @@ export interface BotTexts {
   somethingWentWrong: string;
   openAppButton: string;
   openPlanButton: string;
+  /** For admins only (owner, trainer, support): /start and /panel. */
+  panelButton: string;
+  panel: string;
+  panelNotConfigured: string;
 }
 
 export function botTexts(languageCode: string | null | undefined): BotTexts {
@@ -85,6 +98,9 @@ export function botTexts(languageCode: string | null | undefined): BotTexts {
     somethingWentWrong: TEXTS.somethingWentWrong[language],
     openAppButton: TEXTS.openAppButton[language],
     openPlanButton: TEXTS.openPlanButton[language],
+    panelButton: TEXTS.panelButton[language],
+    panel: TEXTS.panel[language],
+    panelNotConfigured: TEXTS.panelNotConfigured[language],
   };
 }
 

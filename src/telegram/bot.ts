@@ -7,6 +7,7 @@ import { type Config, ConfigError } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import { TelegramUser } from '../db/entities/index.ts';
 import { DEFAULT_TENANT_ID, forkForTenant } from '../db/orm.ts';
+import { effectiveRole } from '../domain/permissions.ts';
 import { findLatestPlan } from '../domain/plans.ts';
 import { userReachability } from '../domain/user-reachability.ts';
 import { type BotUserProfile, registerBotUser } from '../domain/users.ts';
@@ -53,8 +54,10 @@ export function miniAppButton(
   return { text, url: miniAppUrl };
 }
 
-function withButton(button: InlineKeyboardButton | undefined) {
-  return button ? { reply_markup: { inline_keyboard: [[button]] } } : {};
+/** One button per row; missing ones (no URL configured) are left out, and no keyboard at all when none is left. */
+function withButtons(...buttons: (InlineKeyboardButton | undefined)[]) {
+  const rows = buttons.filter((button) => button !== undefined).map((button) => [button]);
+  return rows.length ? { reply_markup: { inline_keyboard: rows } } : {};
 }
 
 function profileOf(from: User): BotUserProfile {
@@ -99,7 +102,11 @@ export function createBot(deps: BotDeps): Telegraf {
     telegram: { apiRoot: telegrafApiRoot(config.telegram.apiRoot), webhookReply: false },
     handlerTimeout: HANDLER_TIMEOUT_MS,
   });
-  const appButton = (text: string) => withButton(miniAppButton(config.telegram.miniAppUrl, text));
+  const appButton = (text: string) => withButtons(miniAppButton(config.telegram.miniAppUrl, text));
+  // The panel opens like the Mini App (web_app for https, a link for http), and only for admins.
+  const panelButton = (text: string) => miniAppButton(config.telegram.panelUrl, text);
+  const isAdmin = (user: { telegramId: string; role: TelegramUser['role'] } | null, telegramId: number) =>
+    effectiveRole(user ?? { telegramId: String(telegramId), role: null }, config.telegram.admins) !== null;
 
   // One-to-one only: in a group, /start would register bystanders and /plan would read a plan aloud.
   bot.use(async (ctx, next) => {
@@ -108,9 +115,30 @@ export function createBot(deps: BotDeps): Telegraf {
   });
 
   bot.start(async (ctx) => {
-    await registerBotUser(forkForTenant(orm), DEFAULT_TENANT_ID, profileOf(ctx.from));
+    const { user } = await registerBotUser(forkForTenant(orm), DEFAULT_TENANT_ID, profileOf(ctx.from));
     const texts = botTexts(ctx.from.language_code);
-    await ctx.reply(texts.greeting(ctx.from.first_name), appButton(texts.openAppButton));
+    await ctx.reply(
+      texts.greeting(ctx.from.first_name),
+      withButtons(
+        miniAppButton(config.telegram.miniAppUrl, texts.openAppButton),
+        isAdmin(user, ctx.from.id) ? panelButton(texts.panelButton) : undefined,
+      ),
+    );
+  });
+
+  // The coach's way to the panel; for everyone else it is a command the bot does not know.
+  bot.command('panel', async (ctx) => {
+    const user = await forkForTenant(orm).findOne(TelegramUser, {
+      tenantId: DEFAULT_TENANT_ID,
+      telegramId: String(ctx.from.id),
+    });
+    const texts = botTexts(ctx.from.language_code ?? user?.languageCode);
+    if (!isAdmin(user, ctx.from.id)) {
+      await ctx.reply(texts.fallback);
+      return;
+    }
+    const button = panelButton(texts.panelButton);
+    await ctx.reply(button ? texts.panel : texts.panelNotConfigured, withButtons(button));
   });
 
   bot.command('plan', async (ctx) => {

@@ -101,11 +101,16 @@ const MAX_TELEGRAM_ID = 2n ** 63n - 1n;
 /** The exact text of a plain positive integer: no sign, fraction, exponent or leading zero. */
 const PLAIN_ID = /^[1-9][0-9]{0,18}$/;
 
+/** True for the exact text of a Telegram id we accept: a plain positive integer up to 2^63−1. */
+export function isTelegramIdText(source: string): boolean {
+  return PLAIN_ID.test(source) && BigInt(source) <= MAX_TELEGRAM_ID;
+}
+
 /**
  * Lone surrogates (e.g. left by a client that cut an emoji in half) are refused by PostgreSQL jsonb, and
  * NUL by every text column, so they must not get past the boundary where the profile enters.
  */
-function cleanText(value: unknown, max: number): string | null {
+export function cleanText(value: unknown, max: number): string | null {
   if (typeof value !== 'string') return null;
   const clean = value.slice(0, max).toWellFormed().replaceAll('\u0000', '');
   return clean.length > 0 ? clean : null;
@@ -132,7 +137,7 @@ function parseUser(json: string): InitDataUser {
   if (!Object.hasOwn(record, 'id')) throw new InitDataError('no_user');
   // The parser gives a source only for primitives, so an object or array id is refused here too.
   const idSource = idSources.get(record);
-  if (idSource === undefined || !PLAIN_ID.test(idSource) || BigInt(idSource) > MAX_TELEGRAM_ID) {
+  if (idSource === undefined || !isTelegramIdText(idSource)) {
     throw new InitDataError('bad_user');
   }
   return {

@@ -1,5 +1,6 @@
 import test from 'ava';
 import type { Browser } from 'playwright-core';
+import { signedLaunchUrl } from '../../src/telegram/launch-link.ts';
 import {
   launchBrowser,
   launchUrl,
@@ -7,6 +8,7 @@ import {
   openInBrowser,
   openInTelegram,
 } from '../helpers/browser.ts';
+import { TEST_BOT_TOKEN } from '../helpers/init-data.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 
 let system: TestSystem;
@@ -67,4 +69,15 @@ test('inside Telegram the Mini App greets the user and tells Telegram it is read
   t.true(names.includes('web_app_ready'), names.join(','));
   t.deepEqual(tg.problems, []);
   await tg.close();
+});
+
+test('the signed local launch link that npm start prints works in a plain browser, outside any Telegram client', async (t) => {
+  const url = signedLaunchUrl(`${system.baseUrl}/app/`, TEST_BOT_TOKEN, { id: 4343, first_name: 'Lee' });
+  const tab = await openInBrowser(browser, 'about:blank', { viewport: 'phone' });
+  const me = tab.page.waitForResponse((r) => new URL(r.url()).pathname === '/api/me');
+  await tab.page.goto(url);
+  t.is((await me).status(), 200, 'the page called the API as the signed user');
+  t.is(await tab.page.getByRole('heading', { name: /open .* telegram/i }).count(), 0);
+  t.deepEqual(tab.problems, []);
+  await tab.close();
 });

@@ -1,16 +1,21 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import '../shared/base.css';
+import './panel.css';
 import { followTheme, startTelegram } from '../shared/telegram.ts';
 import { applyTheme } from '../shared/theme.ts';
+import { PanelApp } from './app.tsx';
+import { ensureButtonContrast } from './contrast.ts';
 
+// Inside Telegram: launch parameters → initData auth, Telegram's theme and back button.
+// In a desktop browser: undefined → the Login Widget and a session cookie.
 const launch = startTelegram();
-followTheme(() => applyTheme());
+followTheme(() => {
+  applyTheme();
+  ensureButtonContrast();
+});
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <main>
-      <h1>Trainer panel</h1>
-      <p>{launch ? `Opened in Telegram by ${launch.user.firstName}` : 'Log in with Telegram'}</p>
-    </main>
+    <PanelApp launch={launch} />
   </StrictMode>,
 );

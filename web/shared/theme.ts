@@ -37,7 +37,8 @@ export function readable(fg: Rgb, bg: Rgb, ratio = 4.5): Rgb {
   const target: Rgb = luminance(bg) > 0.5 ? [0, 0, 0] : [255, 255, 255];
   for (let step = 1; step <= 20; step++) {
     const t = step / 20;
-    const mixed = fg.map((v, i) => v + (target[i]! - v) * t) as Rgb;
+    // Rounded as toHex will write it: the colour on screen is the one that must reach the ratio.
+    const mixed = fg.map((v, i) => Math.round(v + (target[i]! - v) * t)) as Rgb;
     if (contrast(mixed, bg) >= ratio) return mixed;
   }
   return target;

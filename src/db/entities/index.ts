@@ -4,6 +4,7 @@ import { BroadcastSchema } from './broadcast.entity.ts';
 import { MetricsSnapshotSchema } from './metrics-snapshot.entity.ts';
 import { NotificationSchema } from './notification.entity.ts';
 import { OutboxSchema } from './outbox.entity.ts';
+import { PanelSessionSchema } from './panel-session.entity.ts';
 import { PersonalPlanSchema } from './personal-plan.entity.ts';
 import { StarPaymentSchema } from './star-payment.entity.ts';
 import { SubscriptionSchema } from './subscription.entity.ts';
@@ -20,6 +21,7 @@ export { Broadcast } from './broadcast.entity.ts';
 export { MetricsSnapshot } from './metrics-snapshot.entity.ts';
 export { Notification } from './notification.entity.ts';
 export { Outbox } from './outbox.entity.ts';
+export { PanelSession } from './panel-session.entity.ts';
 export { PersonalPlan } from './personal-plan.entity.ts';
 export { StarPayment } from './star-payment.entity.ts';
 export { Subscription } from './subscription.entity.ts';
@@ -46,6 +48,7 @@ export const allEntities = [
   SubscriptionEventSchema,
   MetricsSnapshotSchema,
   TestResultSchema,
+  PanelSessionSchema,
 ];
 
 /** Entities scoped by the tenant filter (everything but the tenant table itself). */

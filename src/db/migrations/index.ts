@@ -5,6 +5,7 @@ import { Migration20261127030000Metrics } from './Migration20261127030000Metrics
 import { Migration20261127040000TestResults } from './Migration20261127040000TestResults.ts';
 import { Migration20261201000000OutboxParking } from './Migration20261201000000OutboxParking.ts';
 import { Migration20261202000000Billing } from './Migration20261202000000Billing.ts';
+import { Migration20261203000000PanelSessions } from './Migration20261203000000PanelSessions.ts';
 
 /** Migrations are listed explicitly so they load the same under tsx, tests and a bundler. */
 export const migrationsList = [
@@ -15,4 +16,5 @@ export const migrationsList = [
   { name: 'Migration20261127040000TestResults', class: Migration20261127040000TestResults },
   { name: 'Migration20261201000000OutboxParking', class: Migration20261201000000OutboxParking },
   { name: 'Migration20261202000000Billing', class: Migration20261202000000Billing },
+  { name: 'Migration20261203000000PanelSessions', class: Migration20261203000000PanelSessions },
 ];

@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { PersonalPlan, TestResult } from '../../db/entities/index.ts';
 import { TEST_RESULT_KINDS } from '../../db/entities/test-result.entity.ts';
 import { NotFoundError, TooManyRequestsError } from '../../domain/errors.ts';
+import { NEWEST_FIRST, olderThan, toPage } from '../../domain/keyset.ts';
 import { findLatestPlan, findOwnPlan, planView } from '../../domain/plans.ts';
 import { EXAMPLE_ANSWERS, surveyAnswersSchema } from '../../domain/survey-answers.ts';
 import { submitSurvey } from '../../domain/surveys.ts';
 import { recordTestResult, testResultBodySchema } from '../../domain/test-results.ts';
+import { pageBody, pageQueryShape, pageSchema } from '../cursor.ts';
 import { MINI_APP } from '../routing/access.ts';
 import { defineRoute } from '../routing/define-route.ts';
 import { errorSchema, planSchema, userProfileShape, uuid } from '../schemas.ts';
@@ -14,6 +17,24 @@ import { userProfile } from '../user-profile.ts';
 export const TEST_RESULTS_PER_HOUR = 100;
 
 const tags = ['Mini App'];
+
+const testResultSchema = z.object({
+  id: z.uuid(),
+  kind: z.enum(TEST_RESULT_KINDS),
+  recordedAt: z.string(),
+  results: z.record(z.string(), z.number()),
+  notes: z.string().nullable(),
+});
+
+function testResultView(result: TestResult) {
+  return {
+    id: result.id,
+    kind: result.kind,
+    recordedAt: result.recordedAt.toISOString(),
+    results: result.results,
+    notes: result.notes ?? null,
+  };
+}
 
 export const miniAppRoutes = [
   defineRoute({
@@ -94,16 +115,7 @@ export const miniAppRoutes = [
       examples: [{ kind: 'check_in', results: { weightKg: 71.5, energy: 7 }, notes: 'Felt strong' }],
     }),
     responses: {
-      201: {
-        description: 'Recorded',
-        schema: z.object({
-          id: z.uuid(),
-          kind: z.enum(TEST_RESULT_KINDS),
-          recordedAt: z.string(),
-          results: z.record(z.string(), z.number()),
-          notes: z.string().nullable(),
-        }),
-      },
+      201: { description: 'Recorded', schema: testResultSchema },
       429: { description: 'Over 100 results this hour', schema: errorSchema },
     },
     async handler({ body, user, em, tenantId }, deps) {
@@ -116,15 +128,52 @@ export const miniAppRoutes = [
         );
       }
       const result = await recordTestResult(em, { tenantId, userId: user.id, body });
+      return { status: 201, body: testResultView(result) };
+    },
+  }),
+
+  defineRoute({
+    name: 'listTestResults',
+    method: 'GET',
+    path: '/api/test-results',
+    summary: "The caller's test results and check-ins, newest entered first (keyset paged)",
+    tags,
+    access: MINI_APP,
+    query: z.object(pageQueryShape),
+    responses: { 200: { description: 'One page', schema: pageSchema(testResultSchema) } },
+    async handler({ query, user, em }) {
+      const rows = await em.find(
+        TestResult,
+        { userId: user.id, ...olderThan(query.cursor) },
+        { orderBy: NEWEST_FIRST, limit: query.limit + 1 },
+      );
+      const page = toPage(rows, query.limit);
+      return { status: 200, body: pageBody(page.items.map(testResultView), page.next) };
+    },
+  }),
+
+  defineRoute({
+    name: 'listPlans',
+    method: 'GET',
+    path: '/api/plans',
+    summary: "The caller's plans without their content, newest first (keyset paged)",
+    tags,
+    access: MINI_APP,
+    query: z.object(pageQueryShape),
+    responses: { 200: { description: 'One page', schema: pageSchema(planSchema.omit({ content: true })) } },
+    async handler({ query, user, em }) {
+      const rows = await em.find(
+        PersonalPlan,
+        { userId: user.id, ...olderThan(query.cursor) },
+        { orderBy: NEWEST_FIRST, limit: query.limit + 1 },
+      );
+      const page = toPage(rows, query.limit);
       return {
-        status: 201,
-        body: {
-          id: result.id,
-          kind: result.kind,
-          recordedAt: result.recordedAt.toISOString(),
-          results: result.results,
-          notes: result.notes ?? null,
-        },
+        status: 200,
+        body: pageBody(
+          page.items.map((plan) => planView(plan, false)),
+          page.next,
+        ),
       };
     },
   }),

@@ -3,6 +3,7 @@ import { AppError, NotFoundError, UnauthorizedError } from '../../domain/errors.
 import { bearerTokenMatches } from '../../observability/metrics-endpoint.ts';
 import { sameSecret } from '../../security/constant-time.ts';
 import { botApiAuth } from '../bot-api-auth.ts';
+import { panelAuth, panelLoginRateLimit } from '../panel-session-auth.ts';
 import type { AppMiddleware as Middleware } from '../request-state.ts';
 import { requirePermission } from '../require-permission.ts';
 import { tmaAuth } from '../tma-auth.ts';
@@ -14,6 +15,9 @@ export function createGuards(deps: RouteDeps): (access: Access) => Middleware[] 
   const { config } = deps;
   const owners = config.telegram.admins;
   const miniApp = tmaAuth(config);
+  const panelUser = panelAuth(config);
+  // Built once, like the bot API's: the per-IP login limiter is shared by every login request.
+  const panelLogin = panelLoginRateLimit(deps);
   // Built once: it holds the per-IP rate limiter shared by every bot API route.
   const botApi = botApiAuth(deps);
   const webhook = webhookSecretGuard(deps.bot ? config.telegram.webhookSecret : undefined, deps);
@@ -28,7 +32,9 @@ export function createGuards(deps: RouteDeps): (access: Access) => Middleware[] 
       case 'miniApp':
         return [miniApp];
       case 'panel':
-        return [miniApp, requirePermission(access.permission, owners)];
+        return [panelUser, requirePermission(access.permission, owners)];
+      case 'panelLogin':
+        return [panelLogin];
       case 'botApi':
         return [botApi];
       case 'webhook':

@@ -13,6 +13,13 @@ const SECURITY_SCHEMES = {
     description:
       'Telegram Mini App initData: `Authorization: tma <raw initData>`, HMAC-checked against the bot token.',
   },
+  panelSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'coach_panel_session',
+    description:
+      'Trainer panel browser session from `POST /api/panel/session` (Telegram Login Widget). Requests other than GET/HEAD also need `X-Requested-With: coach-panel` and, when an `Origin` is sent, the same origin.',
+  },
   botApi: {
     type: 'apiKey',
     in: 'header',
@@ -40,12 +47,13 @@ const SECURITY_SCHEMES = {
 function security(access: Access): Record<string, string[]>[] {
   switch (access.kind) {
     case 'public':
+    case 'panelLogin':
     case 'panelSocket':
       return [];
     case 'miniApp':
       return [{ miniApp: [] }];
     case 'panel':
-      return [{ miniApp: [access.permission] }];
+      return [{ miniApp: [access.permission] }, { panelSession: [access.permission] }];
     case 'botApi':
       return [{ botApi: [] }];
     case 'webhook':
@@ -70,7 +78,11 @@ function standardErrors(route: RouteDefinition): Record<number, string> {
   }
   const kind = route.access.kind;
   if (kind === 'miniApp' || kind === 'panel') errors[401] = 'Missing, invalid or expired initData';
-  if (kind === 'panel') errors[403] = 'Not an admin, or the role lacks the permission';
+  if (kind === 'panel') {
+    errors[401] = 'Missing, invalid or expired initData or panel session';
+    errors[403] = 'Not an admin, the role lacks the permission, or a session request failed the CSRF check';
+  }
+  if (kind === 'panelLogin') errors[429] = 'Too many login attempts from this address; see Retry-After';
   if (kind === 'botApi') {
     errors[403] = 'Wrong secret or source IP';
     errors[429] = 'Per-IP rate limit; see Retry-After';

@@ -1,0 +1,51 @@
+import { formatDate } from '../../shared/i18n.ts';
+import { ErrorBanner, Spinner } from '../../shared/ui.tsx';
+import type { Page, TestResult } from '../api-types.ts';
+import { RESULT_KEYS } from '../check-in-rules.ts';
+import { useApp } from '../context.tsx';
+import { useLoad } from '../hooks.ts';
+import { CheckInForm } from './CheckInForm.tsx';
+import { ScreenTitle } from './ScreenTitle.tsx';
+
+/** Check-ins and fitness tests: the form to record one, and the earlier ones (GET /api/test-results). */
+export function CheckInsScreen() {
+  const { api, t, language } = useApp();
+  const list = useLoad(() => api.get<Page<TestResult>>('/api/test-results?limit=20'));
+  const items = list.data?.items ?? [];
+
+  return (
+    <>
+      <ScreenTitle>{t.checkInsTitle}</ScreenTitle>
+      <CheckInForm
+        onSaved={(result) =>
+          list.setData((previous) => ({
+            items: [result, ...(previous?.items ?? [])],
+            nextCursor: previous?.nextCursor ?? null,
+          }))
+        }
+      />
+      <section className="section" aria-labelledby="earlier-entries">
+        <h2 id="earlier-entries">{t.earlierEntries}</h2>
+        {list.loading && !list.data && <Spinner label={t.loading} />}
+        <ErrorBanner error={list.error} fallback={t.networkError} />
+        {list.data && items.length === 0 && <p className="hint">{t.checkInsEmpty}</p>}
+        <ul className="entries">
+          {items.map((entry) => (
+            <li key={entry.id}>
+              <div className="row">
+                <strong>{t.kinds[entry.kind]}</strong>
+                <span className="hint">{formatDate(entry.recordedAt, language, true)}</span>
+              </div>
+              <div>
+                {RESULT_KEYS.filter((key) => entry.results[key] !== undefined)
+                  .map((key) => `${t.results[key]}: ${entry.results[key]}`)
+                  .join(' · ')}
+              </div>
+              {entry.notes && <div className="hint">{entry.notes}</div>}
+            </li>
+          ))}
+        </ul>
+      </section>
+    </>
+  );
+}
