@@ -94,7 +94,7 @@ function countRequests(page: Page, method: string, path: string): { count: numbe
 test.serial(
   'a client fills the survey by keyboard, watches the plan being written, reads it week by week',
   async (t) => {
-    system.openai!.enqueue({ kind: 'slow', delayMs: 6000, andThen: { kind: 'ok', content: TWO_WEEKS } });
+    system.openai!.enqueue({ kind: 'slow', delayMs: 9000, andThen: { kind: 'ok', content: TWO_WEEKS } });
     const tg = await open(ANN);
     const { page } = tg;
     await page.getByRole('heading', { name: 'Hi, Ann!' }).waitFor();
@@ -151,6 +151,7 @@ test.serial(
     await page.getByRole('heading', { name: 'Your plan' }).waitFor();
     await page.getByText(/Your plan is (in the queue|being written)/).waitFor();
     t.is(surveys.count, 1);
+    await page.getByText('Your plan is being written…').waitFor();
     await checkScreen(t, tg, 'mini-app-generating');
 
     // Polled, not reloaded: the plan replaces the status on the same page.
@@ -230,6 +231,8 @@ test.serial('earlier plans open from the list; a check-in is recorded and listed
   await tg.send('back_button_pressed');
   await tg.send('back_button_pressed');
   await page.getByRole('heading', { name: 'Hi, Ann!' }).waitFor();
+  await page.getByText('Your personal plan is ready.').waitFor();
+  await checkScreen(t, tg, 'mini-app-home-ready');
 
   await page.getByRole('button', { name: 'Check-ins' }).click();
   await page.getByRole('heading', { name: 'Check-ins', level: 1 }).waitFor();

@@ -11,7 +11,7 @@ import {
   type TelegramPage,
 } from '../helpers/browser.ts';
 import { authHeader } from '../helpers/init-data.ts';
-import { seedSubscription, seedUsers } from '../helpers/seed.ts';
+import { seedApplicant, seedSubscription, seedUsers } from '../helpers/seed.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 
 /**
@@ -124,7 +124,7 @@ test.serial(
     const tg = await openPanel(OWNER, 'Olga');
     const { page } = tg;
     await page.locator('[data-live-status="live"]').waitFor();
-    t.truthy(await page.getByText('Anna').first().isVisible());
+    await page.getByText('Anna').first().waitFor();
     // Every screen an owner may use is offered.
     for (const tab of [
       'Applications',
@@ -195,6 +195,19 @@ test.serial(
     await page.getByRole('button', { name: 'Give role' }).click();
     await page.getByText('Telegram id: 834001').waitFor();
     await screenAndAxe(t, tg, 'panel-admins');
+    // Change that role, then take it away (confirmed).
+    const granted = page.locator('li.card', { has: page.getByRole('heading', { name: '834001' }) });
+    await granted.getByLabel('Role of 834001').selectOption('trainer');
+    await granted.getByRole('button', { name: 'Save' }).click();
+    await granted.getByText('Trainer', { exact: true }).first().waitFor();
+    t.is((await system.em().findOneOrFail(TelegramUser, { telegramId: '834001' })).role, 'trainer');
+    await page
+      .locator('li.card', { has: page.getByRole('heading', { name: '834001' }) })
+      .getByRole('button', { name: 'Remove access' })
+      .click();
+    await page.getByRole('button', { name: 'Confirm: Remove access' }).click();
+    await page.getByRole('heading', { name: '834001' }).waitFor({ state: 'detached' });
+    t.is((await system.em().findOneOrFail(TelegramUser, { telegramId: '834001' })).role, null);
 
     await go(page, 'Audit log');
     await page.getByText('accepted an application').waitFor();
@@ -237,6 +250,8 @@ test.serial(
     // The live socket goes through a route the test can cut, to see the panel reconnect.
     const tg = await openInTelegram(browser, `${system.baseUrl}/healthz`);
     const { page } = tg;
+    const asked: string[] = [];
+    page.on('request', (request) => asked.push(new URL(request.url()).pathname));
     const sockets: WebSocketRoute[] = [];
     await page.routeWebSocket(/\/api\/panel\/ws$/, (ws) => {
       sockets.push(ws);
@@ -246,8 +261,6 @@ test.serial(
       launchUrl(system.baseUrl, '/panel/', { initData: miniAppInitData({ id: SUPPORT, first_name: 'Sam' }) }),
     );
     await page.getByRole('heading', { name: 'Applications', level: 2 }).waitFor();
-    const asked: string[] = [];
-    page.on('request', (request) => asked.push(new URL(request.url()).pathname));
     const tabs = await nav(page).getByRole('button').allTextContents();
     t.deepEqual(tabs, ['Applications', 'Metrics']);
     await page.getByText('Anna').first().waitFor();
@@ -283,6 +296,60 @@ test.serial(
     t.true(await page.getByRole('status').filter({ hasText: 'Reconnecting…' }).isVisible());
     await page.locator('[data-live-status="live"]').waitFor({ timeout: 10_000 });
     t.is(sockets.length, 2);
+    t.deepEqual(tg.problems, []);
+    await tg.close();
+  },
+);
+
+test.serial(
+  'a trainer whose Telegram is in Russian gets the panel in Russian, without admin screens',
+  async (t) => {
+    const url = launchUrl(system.baseUrl, '/panel/', {
+      initData: miniAppInitData({ id: TRAINER, first_name: 'Ivan', language_code: 'ru' }),
+      theme: 'dark',
+    });
+    const tg = await openInTelegram(browser, url, { theme: 'dark' });
+    const { page } = tg;
+    await page.getByRole('heading', { name: 'Заявки', level: 2 }).waitFor();
+    t.is(await page.evaluate('document.documentElement.lang'), 'ru');
+    const nav = page.getByRole('navigation', { name: 'Разделы панели' });
+    t.deepEqual(await nav.getByRole('button').allTextContents(), [
+      'Заявки',
+      'Клиенты',
+      'Метрики',
+      'Рассылки',
+    ]);
+    // A trainer decides applications.
+    await page.getByRole('button', { name: 'Принять' }).first().waitFor();
+    t.deepEqual(await seriousA11yViolationsInBothThemes(tg, 'dark'), []);
+
+    // 20 at a time, then "Load more" with the API's cursor.
+    const applicants = await seedUsers(
+      system.em(),
+      Array.from({ length: 25 }, (_, i) => 835000 + i),
+    );
+    for (const applicant of applicants) await seedApplicant(system.em(), applicant);
+    const total = await system.em().count(Application, {});
+    await page.reload();
+    const cards = page.locator('li[data-application-id]');
+    await cards.nth(19).waitFor();
+    t.is(await cards.count(), 20);
+    await page.getByRole('button', { name: 'Показать ещё' }).click();
+    await cards.nth(total - 1).waitFor();
+    t.is(await cards.count(), total);
+    t.is(await page.getByRole('button', { name: 'Показать ещё' }).count(), 0);
+
+    // The status filter asks the API for that status only.
+    await page.getByLabel('Статус').selectOption('accepted');
+    await page.getByText('Zoe').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('li[data-application-id]').length === 1);
+
+    // Keyboard: a navigation button activated with Enter moves focus to the new screen's heading.
+    await nav.getByRole('button', { name: 'Клиенты' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Клиенты', level: 2 }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === 'screen-title');
+
     t.deepEqual(tg.problems, []);
     await tg.close();
   },

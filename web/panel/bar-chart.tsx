@@ -64,6 +64,8 @@ export function BarChart({
           axes: [
             {
               stroke: axisColor,
+              size: 28,
+              gap: 6,
               grid: { show: false },
               ticks: { show: false },
               splits: () => labels.map((_, g) => g),

@@ -5,14 +5,12 @@ import './panel.css';
 import { followTheme, startTelegram } from '../shared/telegram.ts';
 import { applyTheme } from '../shared/theme.ts';
 import { PanelApp } from './app.tsx';
-import { ensureButtonContrast } from './contrast.ts';
 
 // Inside Telegram: launch parameters → initData auth, Telegram's theme and back button.
 // In a desktop browser: undefined → the Login Widget and a session cookie.
 const launch = startTelegram();
 followTheme(() => {
   applyTheme();
-  ensureButtonContrast();
 });
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

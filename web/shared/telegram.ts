@@ -39,11 +39,14 @@ function hasTelegramBridge(): boolean {
  * and the back and main buttons are mounted. Returns undefined outside Telegram (no launch
  * parameters): the caller says so instead of showing a blank page.
  */
+/** The snake_case launch parameters; `ReturnType<typeof retrieveLaunchParams>` names its camelCase overload. */
+const readLaunchParams = () => retrieveLaunchParams();
+
 export function startTelegram(): TelegramLaunch | undefined {
   let initData: string | undefined;
-  let params: ReturnType<typeof retrieveLaunchParams>;
+  let params: ReturnType<typeof readLaunchParams>;
   try {
-    params = retrieveLaunchParams();
+    params = readLaunchParams();
     initData = retrieveRawInitData();
   } catch (error) {
     console.warn('no launch parameters', error);

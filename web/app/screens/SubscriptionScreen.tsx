@@ -105,9 +105,7 @@ export function SubscriptionScreen() {
               <span className={`badge sub-${subscription.status}`}>{t.subStatus[subscription.status]}</span>
             </p>
             {subscription.currentPeriodEnd && paidUp && (
-              <p>
-                {t.paidUntil(formatDate(subscription.currentPeriodEnd, language))}
-              </p>
+              <p>{t.paidUntil(formatDate(subscription.currentPeriodEnd, language))}</p>
             )}
             {paidUp && <p className="hint">{subscription.renews ? t.renews : t.doesNotRenew}</p>}
           </>

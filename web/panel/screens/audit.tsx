@@ -15,14 +15,20 @@ interface AuditEntry {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The readable part of an entry's details: internal row ids say nothing to a coach. */
+/** The readable part of an entry's details (one level of nesting): internal row ids say nothing to a coach. */
 function detailsText(details: AuditEntry['details']): string {
   if (!details) return '';
-  return Object.entries(details)
-    .filter(([, value]) => value !== null && value !== undefined && typeof value !== 'object')
-    .filter(([, value]) => !UUID.test(String(value)))
-    .map(([key, value]) => `${key}: ${String(value)}`)
-    .join(', ');
+  const pairs: string[] = [];
+  const add = (key: string, value: unknown) => {
+    if (value === null || value === undefined || UUID.test(String(value))) return;
+    if (typeof value !== 'object') pairs.push(`${key}: ${String(value)}`);
+  };
+  for (const [key, value] of Object.entries(details)) {
+    if (value && typeof value === 'object' && !Array.isArray(value))
+      for (const [inner, innerValue] of Object.entries(value)) add(inner, innerValue);
+    else add(key, value);
+  }
+  return pairs.join(', ');
 }
 
 export function AuditScreen() {

@@ -173,7 +173,7 @@ export function MetricsScreen() {
               </dl>
               <BarChart
                 caption={t.revenueChart}
-                groups={[t.paidUp, t.newSubs, t.churned]}
+                groups={t.revenueGroups}
                 series={[
                   {
                     label: t.revenueChart,
