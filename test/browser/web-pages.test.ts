@@ -15,7 +15,10 @@ let system: TestSystem;
 let browser: Browser;
 
 test.before(async () => {
-  [system, browser] = await Promise.all([startTestSystem(), launchBrowser()]);
+  [system, browser] = await Promise.all([
+    startTestSystem({ env: { TELEGRAM_ADMINS: '4444' } }),
+    launchBrowser(),
+  ]);
 });
 test.after.always(async () => {
   await browser?.close();
@@ -78,6 +81,23 @@ test('the signed local launch link that npm start prints works in a plain browse
   await tab.page.goto(url);
   t.is((await me).status(), 200, 'the page called the API as the signed user');
   t.is(await tab.page.getByRole('heading', { name: /open .* telegram/i }).count(), 0);
+  t.deepEqual(tab.problems, []);
+  await tab.close();
+});
+
+test('the coach’s signed local launch link opens the panel in a plain browser, as an owner', async (t) => {
+  const url = signedLaunchUrl(`${system.baseUrl}/panel/`, TEST_BOT_TOKEN, { id: 4444, first_name: 'Coach' });
+  const tab = await openInBrowser(browser, 'about:blank', { viewport: 'desktop' });
+  const session = tab.page.waitForResponse((r) => new URL(r.url()).pathname === '/api/panel/session');
+  await tab.page.goto(url);
+  const answer = await session;
+  t.is(answer.status(), 200);
+  t.is(((await answer.json()) as { role: string }).role, 'owner');
+  await tab.page
+    .getByRole('link', { name: 'Audit log' })
+    .or(tab.page.getByRole('button', { name: 'Audit log' }))
+    .first()
+    .waitFor();
   t.deepEqual(tab.problems, []);
   await tab.close();
 });
