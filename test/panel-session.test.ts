@@ -1,19 +1,16 @@
-import { createHash, createHmac } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import Koa from 'koa';
 import { Broadcast, PanelSession, TelegramUser } from '../src/db/entities/index.ts';
 import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
 import { noLiveEvents } from '../src/domain/live-events.ts';
 import { createHttpApp } from '../src/http/app.ts';
-import { requestOrigin } from '../src/http/panel-session-auth.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { createRedisConnection } from '../src/queue/redis-connection.ts';
-import { verifyLoginWidget } from '../src/security/login-widget.ts';
 import { authHeader, TEST_BOT_TOKEN } from './helpers/init-data.ts';
 import { loginWidgetFor, signLoginWidget } from './helpers/login-widget.ts';
+import { panelLogin, withCookie } from './helpers/panel-login.ts';
 import { seedUsers } from './helpers/seed.ts';
 import { TEST_REDIS_URL } from './helpers/test-database.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
@@ -37,51 +34,7 @@ test.after.always(async () => {
   await system?.stop();
 });
 
-let lastAddress = 0;
-const newAddress = () => `203.0.113.${++lastAddress}`;
-
-interface Login {
-  status: number;
-  body: { error?: { code: string }; expiresAt?: string; permissions?: string[]; [key: string]: unknown };
-  setCookie: string[];
-  /** `coach_panel_session=<token>`, ready for a Cookie header. */
-  cookie: string | undefined;
-  token: string | undefined;
-}
-
-async function login(
-  fields: unknown,
-  options: { ip?: string; headers?: Record<string, string> } = {},
-): Promise<Login> {
-  const response = await system.request('/api/panel/session', {
-    method: 'POST',
-    headers: {
-      'x-forwarded-for': options.ip ?? newAddress(),
-      'user-agent': 'ava-browser/1.0',
-      ...options.headers,
-    },
-    body: JSON.stringify(fields),
-  });
-  const setCookie = response.headers.getSetCookie();
-  const token = /^coach_panel_session=([^;]*)/.exec(setCookie[0] ?? '')?.[1];
-  return {
-    status: response.status,
-    body: await response.json(),
-    setCookie,
-    cookie: token ? `coach_panel_session=${token}` : undefined,
-    token,
-  };
-}
-
-async function loggedIn(id: number): Promise<string> {
-  const result = await login(loginWidgetFor(id));
-  if (result.status !== 200 || !result.cookie) throw new Error(`login answered ${result.status}`);
-  return result.cookie;
-}
-
-function withCookie(cookie: string, init: RequestInit & { headers?: Record<string, string> } = {}) {
-  return { ...init, headers: { cookie, ...init.headers } };
-}
+const { login, loggedIn, newAddress } = panelLogin(() => system);
 
 const sessionRows = (...telegramIds: number[]) =>
   system.em().count(PanelSession, { telegramId: { $in: telegramIds.map(String) } });
@@ -356,74 +309,5 @@ test('an expired or unknown session is 401 and the cookie is cleared', async (t)
     const unknown = await system.request('/api/panel/session', withCookie(`coach_panel_session=${value}`));
     t.is(unknown.status, 401, value);
     t.is((await unknown.json()).error.code, 'invalid_session');
-  }
-});
-
-test('login attempts are limited per address: the 21st in a minute is 429', async (t) => {
-  const ip = newAddress();
-  const forged = loginWidgetFor(960060, { token: '1:forged-token-forged-token-x' });
-  for (let i = 0; i < 20; i++) t.is((await login(forged, { ip })).status, 401);
-  const limited = await login(loginWidgetFor(960060), { ip });
-  t.is(limited.status, 429);
-  t.is(limited.body.error?.code, 'rate_limited');
-  t.deepEqual(limited.setCookie, []);
-  t.is((await login(loginWidgetFor(960060))).status, 200, 'another address is not limited');
-});
-
-test('without a bot token the login is 503 auth_not_configured', async (t) => {
-  const config = { ...system.config, telegram: { ...system.config.telegram, botToken: undefined } };
-  const redis = createRedisConnection(TEST_REDIS_URL, 'producer', 'panel-session-test');
-  const app = createHttpApp({
-    config,
-    orm: system.orm,
-    redis,
-    logger: system.logger,
-    metrics: createMetrics(),
-    bot: undefined,
-    liveEvents: noLiveEvents,
-    queues: [],
-    isShuttingDown: () => false,
-  });
-  const server = createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    redis.disconnect();
-  });
-  const response = await fetch(
-    `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/panel/session`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-forwarded-for': newAddress() },
-      body: JSON.stringify(loginWidgetFor(OWNER)),
-    },
-  );
-  t.is(response.status, 503);
-  t.is((await response.json()).error.code, 'auth_not_configured');
-});
-
-test('verifyLoginWidget follows Telegram: SHA-256 of the token as key, fields sorted, hash left out', (t) => {
-  // Built by hand from the documented recipe, independent of signLoginWidget.
-  const fields = { id: '42', first_name: 'Ann', auth_date: String(Math.floor(Date.now() / 1000)) };
-  const checkString = `auth_date=${fields.auth_date}\nfirst_name=Ann\nid=42`;
-  const key = createHash('sha256').update(TEST_BOT_TOKEN).digest();
-  const hash = createHmac('sha256', key).update(checkString).digest('hex');
-  const verified = verifyLoginWidget({ ...fields, hash }, { botToken: TEST_BOT_TOKEN, maxAgeSeconds: 60 });
-  t.like(verified.user, { id: '42', firstName: 'Ann', lastName: null, username: null });
-  t.deepEqual(signLoginWidget(TEST_BOT_TOKEN, fields).hash, hash);
-});
-
-test('requestOrigin (the socket upgrade) computes the origin as Koa does', (t) => {
-  const cases: [boolean, Record<string, string>][] = [
-    [false, { host: 'coach.example' }],
-    [false, { host: 'coach.example:8080', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' }],
-    [true, { host: 'internal:3000', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'coach.example' }],
-    [true, { host: 'internal:3000', 'x-forwarded-proto': 'https, http' }],
-    [true, { host: 'coach.example' }],
-  ];
-  for (const [proxy, headers] of cases) {
-    const req = { headers, socket: {}, httpVersionMajor: 1 } as unknown as IncomingMessage;
-    const koa = new Koa({ proxy }).createContext(req, {} as never);
-    t.is(requestOrigin(req, proxy), `${koa.protocol}://${koa.host}`, JSON.stringify(headers));
   }
 });

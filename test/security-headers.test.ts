@@ -27,6 +27,8 @@ test('JSON answers, errors and 404s carry nosniff, no-referrer and a CSP that fr
     t.true(csp.includes("default-src 'none'"), `${path}: ${csp}`);
     t.true(csp.includes("frame-ancestors 'none'"), `${path}: ${csp}`);
     t.is(response.headers['x-powered-by'], undefined);
+    // Per-caller answers (the panel's authenticated by a cookie alone) are never stored by caches.
+    t.is(response.headers['cache-control'], 'no-store', path);
   }
 });
 

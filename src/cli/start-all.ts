@@ -1,5 +1,5 @@
 import { createWorkerProcess } from '../../workers/worker-process.ts';
-import { type Config, loadConfig } from '../config/env.ts';
+import { type Config, loadConfig, panelUrlFrom } from '../config/env.ts';
 import { createLogger } from '../config/logger.ts';
 import { createOrm, migrateUp } from '../db/orm.ts';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres.ts';
@@ -40,13 +40,13 @@ try {
     );
     botToken = sandbox.token;
     const admins = config.telegram.admins.length ? config.telegram.admins : [String(SANDBOX_COACH.id)];
-    config = { ...config, telegram: { ...config.telegram, botToken, apiRoot: sandbox.apiRoot, admins } };
-  }
-  // The bot's "Open my plan" and panel buttons need the pages' address; locally it is this server.
-  if (!config.telegram.miniAppUrl) {
+    // The sandbox bot's "Open my plan" and panel buttons point at this server. Only the sandbox:
+    // the real Bot API refuses localhost button URLs, which would fail every reply with a button.
+    const miniAppUrl = config.telegram.miniAppUrl ?? `http://localhost:${config.http.port}/app/`;
+    const panelUrl = config.telegram.panelUrl ?? panelUrlFrom(miniAppUrl);
     config = {
       ...config,
-      telegram: { ...config.telegram, miniAppUrl: `http://localhost:${config.http.port}/app/` },
+      telegram: { ...config.telegram, botToken, apiRoot: sandbox.apiRoot, admins, miniAppUrl, panelUrl },
     };
   }
   config = {

@@ -6,6 +6,7 @@ import { lockUsers } from '../db/lock-users.ts';
 import { type EntityManager, forkForTenant } from '../db/orm.ts';
 import { writeAudit } from './audit-log.ts';
 import { AppError, NotFoundError } from './errors.ts';
+import { endPanelSessionsOf } from './panel-sessions.ts';
 import { effectiveRole } from './permissions.ts';
 
 /**
@@ -49,6 +50,7 @@ export async function ensureConfiguredOwners(
       ctx,
     );
     for (const row of revoked) {
+      await endPanelSessionsOf(tx, tenantId, String(row.telegram_id));
       writeAudit(tx, {
         tenantId,
         actorId: row.id,
@@ -182,6 +184,9 @@ export async function setAdminRole(em: EntityManager, input: RoleChangeInput): P
       }
     }
     if (from === to) return { user, from, to, changed: false };
+    // A revoked admin's browser sessions end with the role: granting it again later must not
+    // bring an old cookie (maybe on a shared computer) back to life.
+    if (to === null) await endPanelSessionsOf(tx, input.tenantId, user.telegramId);
     user.role = to;
     // From now on the database, not TELEGRAM_ADMINS, owns this role.
     user.roleFromConfig = false;

@@ -73,3 +73,12 @@ export async function endPanelSession(em: EntityManager, tenantId: string, token
   if (!isSessionToken(token)) return false;
   return (await em.nativeDelete(PanelSession, { tenantId, tokenHash: sessionTokenHash(token) })) > 0;
 }
+
+/** Every session of one person (their role was revoked). */
+export async function endPanelSessionsOf(
+  em: EntityManager,
+  tenantId: string,
+  telegramId: string,
+): Promise<number> {
+  return em.nativeDelete(PanelSession, { tenantId, telegramId });
+}

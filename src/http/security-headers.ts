@@ -93,6 +93,9 @@ export function securityHeaders(): Middleware {
     const page = webPageOf(ctx.path);
     if (page) return pageHeaders[page](ctx, next);
     const isBullBoard = ctx.path === BULL_BOARD_PATH || ctx.path.startsWith(`${BULL_BOARD_PATH}/`);
+    // API answers are per caller, and the panel's are authenticated by a cookie alone, which does
+    // not keep shared caches off the way an Authorization header does. Assets set their own.
+    if (!isBullBoard) ctx.set('Cache-Control', 'no-store');
     return (isBullBoard ? bullBoardHeaders : apiHeaders)(ctx, next);
   };
 }

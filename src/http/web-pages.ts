@@ -13,7 +13,9 @@ export const WEB_DIST_DIR = fileURLToPath(new URL('../../dist/web', import.meta.
 interface ServedFile {
   body: Buffer;
   gzipped: Buffer | undefined;
+  /** Strong validators name one representation: the gzip body has its own. */
   etag: string;
+  gzipEtag: string;
   type: string;
   cacheControl: string;
 }
@@ -36,11 +38,13 @@ const REVALIDATE = 'no-cache';
 function load(path: string, cacheControl: string): ServedFile {
   const body = readFileSync(path);
   const type = TYPES[extname(path)] ?? 'application/octet-stream';
+  const digest = createHash('sha256').update(body).digest('base64url').slice(0, 27);
   const compressible = type.startsWith('text/') || type === 'image/svg+xml' || type === 'application/json';
   return {
     body,
     gzipped: compressible && body.length > 1024 ? gzipSync(body, { level: 9 }) : undefined,
-    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+    etag: `"${digest}"`,
+    gzipEtag: `"${digest}-gz"`,
     type,
     cacheControl,
   };
@@ -91,6 +95,7 @@ export function webPagesMiddleware(build: WebBuild, logger: Logger): AppMiddlewa
       if (!file) {
         ctx.status = 503;
         ctx.set('Retry-After', '30');
+        ctx.set('Cache-Control', 'no-store');
         ctx.body = {
           error: { code: 'web_not_built', message: 'The pages are not built on this server yet.' },
         };
@@ -102,20 +107,18 @@ export function webPagesMiddleware(build: WebBuild, logger: Logger): AppMiddlewa
     } else {
       return next();
     }
+    const gzip = file.gzipped !== undefined && /\bgzip\b/.test(ctx.get('accept-encoding'));
+    const etag = gzip ? file.gzipEtag : file.etag;
     ctx.set('Cache-Control', file.cacheControl);
-    ctx.set('ETag', file.etag);
+    ctx.set('ETag', etag);
     ctx.set('Vary', 'Accept-Encoding');
     ctx.type = file.type;
-    if (ctx.get('if-none-match') === file.etag) {
+    if (ctx.get('if-none-match') === etag) {
       ctx.status = 304;
       return;
     }
     ctx.status = 200;
-    if (file.gzipped && /\bgzip\b/.test(ctx.get('accept-encoding'))) {
-      ctx.set('Content-Encoding', 'gzip');
-      ctx.body = file.gzipped;
-    } else {
-      ctx.body = file.body;
-    }
+    if (gzip) ctx.set('Content-Encoding', 'gzip');
+    ctx.body = gzip ? file.gzipped : file.body;
   };
 }

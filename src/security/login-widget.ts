@@ -36,6 +36,8 @@ export interface LoginWidgetUser {
 export interface VerifiedLogin {
   user: LoginWidgetUser;
   authDate: Date;
+  /** The verified signature: what makes this login unique (accepted once, login-replay-guard.ts). */
+  hash: string;
 }
 
 /** What the widget gives: id and auth_date as numbers (callback) or numeric strings (redirect). */
@@ -124,6 +126,7 @@ export function verifyLoginWidget(data: unknown, options: VerifyLoginOptions): V
       photoUrl: cleanText(fields.get('photo_url'), 1024),
     },
     authDate: new Date(authSeconds * 1000),
+    hash,
   };
 }
 

@@ -19,6 +19,7 @@ import {
   verifyLoginWidget,
 } from '../../security/login-widget.ts';
 import { startAuthAttempt } from '../auth-attempt.ts';
+import { claimLoginOnce } from '../login-replay-guard.ts';
 import {
   checkCsrf,
   checkOrigin,
@@ -125,7 +126,8 @@ export const panelSessionRoutes = [
     responses: {
       200: { description: 'Logged in; Set-Cookie carries the session', schema: loginReply },
       401: {
-        description: '`invalid_login` (signature) or `login_expired` (auth_date too old)',
+        description:
+          '`invalid_login` (signature), `login_expired` (auth_date too old) or `login_already_used` (each signed login works once)',
         schema: errorSchema,
       },
       403: {
@@ -158,6 +160,7 @@ export const panelSessionRoutes = [
         );
         throw loginRefusal(error.reason);
       }
+      await claimLoginOnce(deps.redis, config.redis.queuePrefix, login, config.panelLogin.maxAgeSeconds);
       attempt.succeeded();
 
       const telegramId = login.user.id;
