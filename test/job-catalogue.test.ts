@@ -58,6 +58,10 @@ test.serial('a job added to the catalogue is produced, relayed and consumed', as
     writer.enqueue(tx, 'test.echo', { tenantId: DEFAULT_TENANT_ID, word: 'hello' });
   });
   await waitFor('the handler ran', () => runs.includes('hello'));
+  // The worker may take the job before the relay has marked its row published: wait for both.
+  await waitFor('the row is marked published', async () =>
+    Boolean((await system.em().findOne(Outbox, { jobId: 'echo-hello' }))?.publishedAt),
+  );
   const row = await system.em().findOneOrFail(Outbox, { jobId: 'echo-hello' });
   t.truthy(row.publishedAt);
   t.is(row.jobName, 'test.echo');

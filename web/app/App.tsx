@@ -1,5 +1,5 @@
 import { useCallback, useMemo, useState } from 'react';
-import type { ApiClient } from '../shared/api.ts';
+import { type ApiClient, ApiError } from '../shared/api.ts';
 import type { Language } from '../shared/i18n.ts';
 import { useBackButton } from '../shared/telegram-hooks.ts';
 import { ErrorBanner, Spinner } from '../shared/ui.tsx';
@@ -58,7 +58,16 @@ export function App(props: { api: ApiClient; t: Texts; language: Language; insid
   if (!me.data) {
     return (
       <main className="app">
-        {me.error ? (
+        {me.error instanceof ApiError && me.error.status === 401 ? (
+          // Expired or invalid initData: trying again would send the same initData; only
+          // reopening the app from the bot gets fresh launch parameters.
+          <div className="stack">
+            <h1>{t.appTitle}</h1>
+            <div className="banner error" role="alert">
+              {t.reopenFromBot}
+            </div>
+          </div>
+        ) : me.error ? (
           <div className="stack">
             <h1>{t.appTitle}</h1>
             <ErrorBanner error={me.error} fallback={t.networkError} />

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError } from '../shared/api.ts';
 
 /** Loads once (and again on reload()); the last answer wins when loads overlap. */
 /** `key` names what the data depends on (a plan id): a new key loads again. */
@@ -31,28 +32,86 @@ export function useLoad<T>(load: () => Promise<T>, key = '') {
   return { data, error, loading, reload, setData };
 }
 
-/** Calls `tick` every `ms` while `active`; a tick that is still running is not overlapped. */
-export function usePoll(tick: () => Promise<unknown>, ms: number, active: boolean): void {
+/** The longest pause between polls while the server keeps failing (5xx or no connection). */
+export const MAX_BACKOFF_MS = 30_000;
+
+export interface PollOptions {
+  /** From when "taking longer than usual" is counted (e.g. the plan's createdAt); default: now. */
+  since?: number;
+  /** After this long `overdue` turns true and the interval becomes `overdueMs`. */
+  overdueAfterMs?: number;
+  overdueMs?: number;
+}
+
+export interface PollState {
+  /** A 4xx answer that stopped the polling: asking again would get the same answer. */
+  stoppedBy: ApiError | undefined;
+  /** The wait has passed `overdueAfterMs`: the screen says so and polls slowly. */
+  overdue: boolean;
+}
+
+/** 4xx means our request is wrong (401: initData expired, 403, 404); 408 and 429 are worth retrying. */
+function isFinal(error: unknown): error is ApiError {
+  return (
+    error instanceof ApiError &&
+    error.status >= 400 &&
+    error.status < 500 &&
+    error.status !== 408 &&
+    error.status !== 429
+  );
+}
+
+/**
+ * Calls `tick` every `ms` while `active`; a tick that is still running is not overlapped. A 4xx
+ * answer stops the polling (PollState.stoppedBy); a 5xx or lost connection doubles the pause up to
+ * MAX_BACKOFF_MS, so a struggling server is not hammered, and the next success restores `ms`.
+ */
+export function usePoll(
+  tick: () => Promise<unknown>,
+  ms: number,
+  active: boolean,
+  options: PollOptions = {},
+): PollState {
   const latest = useRef(tick);
   latest.current = tick;
+  const [stoppedBy, setStoppedBy] = useState<ApiError | undefined>(undefined);
+  const [overdue, setOverdue] = useState(false);
+  const { since, overdueAfterMs, overdueMs } = options;
   useEffect(() => {
     if (!active) return;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout>;
+    let failures = 0;
+    const started = Math.min(since ?? Date.now(), Date.now());
+    const isOverdue = () => overdueAfterMs !== undefined && Date.now() - started >= overdueAfterMs;
+    setStoppedBy(undefined);
+    setOverdue(isOverdue());
+    const nextDelay = () => {
+      const base = isOverdue() ? Math.max(ms, overdueMs ?? ms) : ms;
+      return failures === 0 ? base : Math.min(base * 2 ** failures, Math.max(MAX_BACKOFF_MS, base));
+    };
     const run = async () => {
       try {
         await latest.current();
-      } catch {
-        // A failed poll is retried on the next tick; the screen shows the last good state.
+        failures = 0;
+      } catch (error) {
+        if (isFinal(error)) {
+          if (!stopped) setStoppedBy(error);
+          return;
+        }
+        failures += 1;
       }
-      if (!stopped) timer = setTimeout(run, ms);
+      if (stopped) return;
+      setOverdue(isOverdue());
+      timer = setTimeout(run, nextDelay());
     };
-    timer = setTimeout(run, ms);
+    timer = setTimeout(run, nextDelay());
     return () => {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [ms, active]);
+  }, [ms, active, since, overdueAfterMs, overdueMs]);
+  return { stoppedBy: active ? stoppedBy : undefined, overdue: active && overdue };
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -71,6 +71,9 @@ export const en = {
   planTitle: 'Your plan',
   planQueued: 'Your plan is in the queue…',
   planGenerating: 'Your plan is being written…',
+  takingLonger:
+    'This is taking longer than usual. You can close the app: the bot will message you when your plan is ready.',
+  reopenFromBot: 'This session has expired. Reopen the app from the bot.',
   planWaitHint: 'You can close the app: the bot will message you when the plan is ready.',
   planFailed: 'We could not prepare your plan.',
   planFailedHint: 'Please fill in the survey again. If it keeps failing, write to your coach in the bot.',
@@ -135,6 +138,8 @@ export const en = {
   payFailed: 'The payment failed. Please try again.',
   payPending: 'The payment is being processed. This page will update when it is done.',
   payUnsupported: 'Payments need the Telegram app. Open this page from the bot in Telegram.',
+  payNoAnswer:
+    'Telegram did not tell us how the payment ended. If you paid, the bot will message you; otherwise try again.',
   payNotConfirmed: 'The payment is taking longer to confirm. The bot will message you when it is done.',
   // Outside Telegram
   outsideTitle: 'Open this in Telegram',

@@ -1,9 +1,9 @@
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type ApiClient, ApiError, createApiClient } from '../shared/api.ts';
 import { type Language, pickLanguage } from '../shared/i18n.ts';
-// Not a React hook despite its name: it shows or hides Telegram's button and returns a cleanup.
-import { useTelegramBackButton as bindBackButton, type TelegramLaunch } from '../shared/telegram.ts';
+import type { TelegramLaunch } from '../shared/telegram.ts';
 import { Spinner } from '../shared/ui.tsx';
+import { useBackButton } from './back-button.ts';
 import { type Panel, PanelContext, type PanelSession, type Permission, personName } from './context.ts';
 import { AdminsScreen } from './screens/admins.tsx';
 import { ApplicationsScreen } from './screens/applications.tsx';
@@ -19,7 +19,7 @@ import {
   loginFieldsFromUrl,
   maybeHasSession,
   rememberSession,
-  withUnauthorizedHandler,
+  withAuthHandlers,
 } from './session.ts';
 import { type Texts, textsFor } from './texts.ts';
 import { type LiveStatus, useLiveSocket } from './use-live.ts';
@@ -60,6 +60,7 @@ function Shell({
   t,
   language,
   onAuthLost,
+  onAccessChanged,
   onLogout,
 }: {
   api: ApiClient;
@@ -69,10 +70,17 @@ function Shell({
   t: Texts;
   language: Language;
   onAuthLost: () => void;
+  onAccessChanged: () => void;
   onLogout: (() => void) | undefined;
 }) {
-  const live = useLiveSocket(initData ? { initData } : { session: true }, onAuthLost);
-  const screens = SCREENS.filter((s) => session.permissions.includes(s.permission));
+  const live = useLiveSocket(initData ? { initData } : { session: true }, onAuthLost, onAccessChanged);
+  // Recomputed only when the permissions change (a role change refetches the session), not on
+  // every render: effects that depend on the screens must not re-run for nothing.
+  const permissions = session.permissions.join(' ');
+  const screens = useMemo(
+    () => SCREENS.filter((s) => permissions.split(' ').includes(s.permission)),
+    [permissions],
+  );
   const [tab, setTab] = useState<Tab>(screens[0]?.tab ?? 'applications');
   const panel: Panel = useMemo(
     () => ({
@@ -86,13 +94,12 @@ function Shell({
     [api, t, language, session, live],
   );
 
-  // Telegram's back button leads back to the first screen.
-  useEffect(
-    () => bindBackButton(tab !== screens[0]?.tab ? () => setTab(screens[0]!.tab) : undefined),
-    [tab, screens],
-  );
-
+  // A tab the role no longer has (the role changed while the page was open) falls back to the first.
   const current = screens.find((s) => s.tab === tab) ?? screens[0];
+  const firstTab = screens[0]?.tab;
+  // Telegram's back button leads back to the first screen; shown on any other one.
+  useBackButton(firstTab && current?.tab !== firstTab ? () => setTab(firstTab) : undefined);
+
   return (
     <PanelContext.Provider value={panel}>
       <div className="shell">
@@ -171,10 +178,46 @@ export function PanelApp({ launch }: { launch: TelegramLaunch | undefined }) {
     }
   }, [launch, t]);
 
+  // The role may change while the page is open (socket closed with 4403, or an API call refused
+  // for the role): ask again who the user is, so the tabs, buttons and revenue follow at once.
+  const checkingAccess = useRef<'idle' | 'checking' | 'again'>('idle');
+  const accessChanged = useCallback(async () => {
+    if (loggingOut.current) return;
+    // One question at a time; a change reported meanwhile asks once more after it (the answer in
+    // flight may predate that change).
+    if (checkingAccess.current !== 'idle') {
+      checkingAccess.current = 'again';
+      return;
+    }
+    checkingAccess.current = 'checking';
+    try {
+      const session = await createApiClient(
+        launch ? { kind: 'tma', initData: launch.initData } : { kind: 'session' },
+      ).get<PanelSession>('/api/panel/session');
+      setState((old) =>
+        old.phase !== 'ready' || JSON.stringify(old.session) === JSON.stringify(session)
+          ? old
+          : { phase: 'ready', session },
+      );
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 403) {
+        // No role at all any more: a plain screen, nothing of the panel left behind it.
+        if (!launch) forgetSession();
+        setState({ phase: 'blocked', message: t.accessRevoked });
+      } else if (error instanceof ApiError && error.status === 401) authLost();
+      // A network error changes nothing: the next refusal or 4403 asks again.
+    } finally {
+      // Set by another call while this one awaited (TypeScript cannot see that across the await).
+      const again = (checkingAccess.current as string) === 'again';
+      checkingAccess.current = 'idle';
+      if (again) accessChanged();
+    }
+  }, [launch, t, authLost]);
+
   const api = useMemo(() => {
     const raw = createApiClient(launch ? { kind: 'tma', initData: launch.initData } : { kind: 'session' });
-    return withUnauthorizedHandler(raw, authLost);
-  }, [launch, authLost]);
+    return withAuthHandlers(raw, { onUnauthorized: authLost, onForbidden: accessChanged });
+  }, [launch, authLost, accessChanged]);
 
   useEffect(() => {
     document.documentElement.lang = language;
@@ -276,6 +319,7 @@ export function PanelApp({ launch }: { launch: TelegramLaunch | undefined }) {
           t={t}
           language={language}
           onAuthLost={authLost}
+          onAccessChanged={accessChanged}
           onLogout={state.session.via === 'session' ? logout : undefined}
         />
       );

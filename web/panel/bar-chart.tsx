@@ -45,9 +45,13 @@ export function BarChart({
     );
     const max = Math.max(1, ...all.flatMap((one) => one.values));
     let plot: uPlot | undefined;
+    // The colours baked into the canvas; redrawn only when one of them changes.
+    const colours = () => ['--c-hint', '--c-border', ...all.map((one) => one.colorVar)].map(cssVar).join(' ');
+    let drawnWith = '';
 
     const draw = () => {
       plot?.destroy();
+      drawnWith = colours();
       const axisColor = cssVar('--c-hint');
       const grid = cssVar('--c-border');
       plot = new uPlot(
@@ -102,7 +106,13 @@ export function BarChart({
     });
     resize.observe(element);
     // Telegram's theme or the system's light/dark changed: colours are baked into the canvas.
-    const theme = new MutationObserver(draw);
+    // applyTheme writes the colours into <html>'s style and sets data-theme, but the SDK's
+    // viewport.bindCssVars also rewrites that style on every resize (--tg-viewport-*), so a style
+    // change alone is no reason to redraw: only a change of the colours the chart uses is. (Not
+    // data-theme alone either: one dark palette switched for another keeps data-theme="dark".)
+    const theme = new MutationObserver(() => {
+      if (colours() !== drawnWith) draw();
+    });
     theme.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme', 'style'] });
     return () => {
       resize.disconnect();

@@ -2,6 +2,8 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import '../shared/base.css';
 import './panel.css';
+import './panel-screens.css';
+import './panel-charts.css';
 import { followTheme, startTelegram } from '../shared/telegram.ts';
 import { applyTheme } from '../shared/theme.ts';
 import { PanelApp } from './app.tsx';

@@ -46,13 +46,26 @@ export function maybeHasSession(): boolean {
   }
 }
 
-/** Every API call of the panel goes through this: a 401 anywhere means the session is over. */
-export function withUnauthorizedHandler(api: ApiClient, onUnauthorized: () => void): ApiClient {
+/**
+ * Every API call of the panel goes through this: a 401 anywhere means the session is over; a 403
+ * for the caller's role (`permission_denied`, `not_an_admin`) means the role changed since the page
+ * asked who they are, so the page asks again and offers only what is still allowed.
+ */
+export function withAuthHandlers(
+  api: ApiClient,
+  handlers: { onUnauthorized: () => void; onForbidden: () => void },
+): ApiClient {
   const watch = async <T>(call: Promise<T>): Promise<T> => {
     try {
       return await call;
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) onUnauthorized();
+      if (error instanceof ApiError && error.status === 401) handlers.onUnauthorized();
+      if (
+        error instanceof ApiError &&
+        error.status === 403 &&
+        (error.code === 'permission_denied' || error.code === 'not_an_admin')
+      )
+        handlers.onForbidden();
       throw error;
     }
   };

@@ -36,16 +36,21 @@ const MAX_BACKOFF_MS = 30_000;
 /**
  * One socket for the whole panel. Reconnects with exponential backoff (with jitter, so a server
  * restart is not met by every panel at the same moment); stops for good on 4403 (no role) and
- * reports 4401 (credentials no longer good) through `onAuthLost`.
+ * reports 4401 (credentials no longer good) through `onAuthLost`. Any 4403 (`access_changed`: the
+ * role was changed or revoked; `not_an_admin`: no role any more) is reported through
+ * `onAccessChanged`, so the page asks again who the user is and rebuilds what it offers.
  */
 export function useLiveSocket(
   auth: { initData: string } | { session: true },
   onAuthLost: () => void,
+  onAccessChanged: () => void,
 ): LiveSocket {
   const [status, setStatus] = useState<LiveStatus>('connecting');
   const listeners = useRef(new Set<(event: LiveEvent) => void>());
   const authLost = useRef(onAuthLost);
   authLost.current = onAuthLost;
+  const accessChanged = useRef(onAccessChanged);
+  accessChanged.current = onAccessChanged;
   const authMessage = JSON.stringify({ type: 'auth', ...auth });
 
   useEffect(() => {
@@ -75,6 +80,7 @@ export function useLiveSocket(
       };
       ws.onclose = (close) => {
         if (stopped || socket !== ws) return;
+        if (close.code === 4403) accessChanged.current();
         if (close.code === 4403 && close.reason !== 'access_changed') {
           setStatus('off');
           return;

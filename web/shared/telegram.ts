@@ -3,6 +3,7 @@ import {
   hapticFeedback,
   init,
   invoice,
+  isTimeoutError,
   mainButton,
   miniApp,
   mockTelegramEnv,
@@ -42,6 +43,17 @@ function hasTelegramBridge(): boolean {
 /** The snake_case launch parameters; `ReturnType<typeof retrieveLaunchParams>` names its camelCase overload. */
 const readLaunchParams = () => retrieveLaunchParams();
 
+/**
+ * Whether a real Telegram client hosts the page, as startTelegram found it. Outside one the SDK is
+ * answered by mockTelegramEnv, which answers nothing about invoices: payInvoice must not wait for it.
+ */
+let hostedByTelegram = false;
+
+/** True once startTelegram has found a real Telegram client around the page. */
+export function isInsideTelegram(): boolean {
+  return hostedByTelegram;
+}
+
 export function startTelegram(): TelegramLaunch | undefined {
   let initData: string | undefined;
   let params: ReturnType<typeof readLaunchParams>;
@@ -54,6 +66,7 @@ export function startTelegram(): TelegramLaunch | undefined {
   }
   if (!initData) return undefined;
   const insideTelegram = hasTelegramBridge();
+  hostedByTelegram = insideTelegram;
   if (!insideTelegram) {
     // A plain browser: nothing would answer the SDK's calls, so they are answered here.
     mockTelegramEnv({ launchParams: window.location.hash.slice(1), onEvent: () => {} });
@@ -146,12 +159,33 @@ export function haptic(kind: 'success' | 'error' | 'tap'): void {
   }
 }
 
-export type InvoiceOutcome = 'paid' | 'cancelled' | 'failed' | 'pending' | 'unsupported';
+/** `timeout`: Telegram never said how the payment sheet closed (see INVOICE_TIMEOUT_MS). */
+export type InvoiceOutcome = 'paid' | 'cancelled' | 'failed' | 'pending' | 'unsupported' | 'timeout';
 
-/** Opens a Stars invoice link inside Telegram and resolves with how the payment sheet closed. */
-export async function payInvoice(url: string): Promise<InvoiceOutcome> {
-  if (!invoice.open.isAvailable()) return 'unsupported';
-  const status = await invoice.open(url, 'url');
+/**
+ * A payment sheet left open this long is abandoned; past it the page stops waiting for Telegram's
+ * invoice_closed so its button works again (a lost event must not freeze the page forever).
+ */
+export const INVOICE_TIMEOUT_MS = 10 * 60_000;
+
+/** Whether payInvoice can open Telegram's payment sheet here (a real client that supports it). */
+export function canPayInvoices(): boolean {
+  return hostedByTelegram && invoice.open.isAvailable();
+}
+
+/**
+ * Opens a Stars invoice link inside Telegram and resolves with how the payment sheet closed:
+ * `unsupported` outside a real Telegram client, `timeout` when Telegram never answered.
+ */
+export async function payInvoice(url: string, options: { timeoutMs?: number } = {}): Promise<InvoiceOutcome> {
+  if (!canPayInvoices()) return 'unsupported';
+  let status: string;
+  try {
+    status = await invoice.open(url, 'url', { timeout: options.timeoutMs ?? INVOICE_TIMEOUT_MS });
+  } catch (error) {
+    if (isTimeoutError(error)) return 'timeout';
+    throw error;
+  }
   if (status === 'paid' || status === 'cancelled' || status === 'failed' || status === 'pending')
     return status;
   return 'failed';

@@ -1,34 +1,27 @@
 import { formatDate } from '../../shared/i18n.ts';
 import { ErrorBanner, Spinner } from '../../shared/ui.tsx';
-import type { Page, TestResult } from '../api-types.ts';
+import type { TestResult } from '../api-types.ts';
 import { RESULT_KEYS } from '../check-in-rules.ts';
 import { useApp } from '../context.tsx';
-import { useLoad } from '../hooks.ts';
+import { useKeysetList } from '../paging.ts';
 import { CheckInForm } from './CheckInForm.tsx';
 import { ScreenTitle } from './ScreenTitle.tsx';
 
 /** Check-ins and fitness tests: the form to record one, and the earlier ones (GET /api/test-results). */
 export function CheckInsScreen() {
   const { api, t, language } = useApp();
-  const list = useLoad(() => api.get<Page<TestResult>>('/api/test-results?limit=20'));
-  const items = list.data?.items ?? [];
+  const list = useKeysetList<TestResult>(api, '/api/test-results');
+  const items = list.items;
 
   return (
     <>
       <ScreenTitle>{t.checkInsTitle}</ScreenTitle>
-      <CheckInForm
-        onSaved={(result) =>
-          list.setData((previous) => ({
-            items: [result, ...(previous?.items ?? [])],
-            nextCursor: previous?.nextCursor ?? null,
-          }))
-        }
-      />
+      <CheckInForm onSaved={list.prepend} />
       <section className="section" aria-labelledby="earlier-entries">
         <h2 id="earlier-entries">{t.earlierEntries}</h2>
-        {list.loading && !list.data && <Spinner label={t.loading} />}
+        {list.loading && !list.loaded && <Spinner label={t.loading} />}
         <ErrorBanner error={list.error} fallback={t.networkError} />
-        {list.data && items.length === 0 && <p className="hint">{t.checkInsEmpty}</p>}
+        {list.loaded && items.length === 0 && <p className="hint">{t.checkInsEmpty}</p>}
         <ul className="entries">
           {items.map((entry) => (
             <li key={entry.id}>
@@ -45,6 +38,17 @@ export function CheckInsScreen() {
             </li>
           ))}
         </ul>
+        <ErrorBanner error={list.moreError} fallback={t.networkError} />
+        {list.hasMore && (
+          <button
+            type="button"
+            className="secondary"
+            disabled={list.loadingMore}
+            onClick={() => void list.loadMore()}
+          >
+            {t.showMore}
+          </button>
+        )}
       </section>
     </>
   );

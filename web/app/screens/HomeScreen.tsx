@@ -4,7 +4,8 @@ import { Spinner } from '../../shared/ui.tsx';
 import { isPaidUp, type OfferedPlan } from '../api-types.ts';
 import { type Screen, useApp } from '../context.tsx';
 import { useLoad, usePoll } from '../hooks.ts';
-import { POLL_MS } from './PlanScreen.tsx';
+import { PollNotice } from '../PollNotice.tsx';
+import { POLL_MS, planPollOptions } from './PlanScreen.tsx';
 import { ScreenTitle } from './ScreenTitle.tsx';
 
 /** Where the user stands (no survey, plan being written, plan ready) and the way to everything else. */
@@ -13,7 +14,7 @@ export function HomeScreen() {
   const offered = useLoad(() => api.get<{ items: OfferedPlan[] }>('/api/subscription-plans'));
   const plan = me.latestPlan;
   const pending = plan?.status === 'queued' || plan?.status === 'generating';
-  usePoll(refreshMe, POLL_MS, pending);
+  const poll = usePoll(refreshMe, POLL_MS, pending, planPollOptions(plan?.createdAt));
 
   const primary: { text: string; screen: Screen } = !plan
     ? { text: t.startSurvey, screen: { name: 'survey' } }
@@ -36,7 +37,8 @@ export function HomeScreen() {
       <ScreenTitle>{t.hello(me.firstName)}</ScreenTitle>
       <section className="section stack" aria-label={t.planTitle}>
         {!plan && <p>{t.homeNoPlan}</p>}
-        {pending && <Spinner label={t.homeGenerating} />}
+        {pending && !poll.stoppedBy && <Spinner label={t.homeGenerating} />}
+        {pending && <PollNotice poll={poll} t={t} />}
         {plan?.status === 'ready' && <p>{t.homeReady}</p>}
         {plan?.status === 'failed' && (
           <p className="error-text">

@@ -6,10 +6,25 @@ import { ErrorBanner, Spinner } from '../../shared/ui.tsx';
 import type { Plan } from '../api-types.ts';
 import { useApp } from '../context.tsx';
 import { useLoad, usePoll } from '../hooks.ts';
+import { PollNotice } from '../PollNotice.tsx';
 import { PlanContentView } from './PlanContentView.tsx';
 import { ScreenTitle } from './ScreenTitle.tsx';
 
 export const POLL_MS = 2000;
+/** A plan normally takes about a minute; past this the screen says it is taking longer than usual. */
+export const OVERDUE_AFTER_MS = 10 * 60_000;
+/** ...and asks only every 30 s: the bot messages the user when it is ready anyway. */
+export const OVERDUE_POLL_MS = 30_000;
+
+/** usePoll options for a plan created at `createdAt` (counted from its creation, not the screen's). */
+export function planPollOptions(createdAt: string | undefined) {
+  const since = createdAt ? Date.parse(createdAt) : undefined;
+  return {
+    since: Number.isNaN(since) ? undefined : since,
+    overdueAfterMs: OVERDUE_AFTER_MS,
+    overdueMs: OVERDUE_POLL_MS,
+  };
+}
 
 /** One plan: its progress while it is written (polled, no reload), then the plan itself. */
 export function PlanScreen({ planId }: { planId: string }) {
@@ -17,7 +32,12 @@ export function PlanScreen({ planId }: { planId: string }) {
   const plan = useLoad(() => api.get<Plan>(`/api/plans/${planId}`), planId);
   const status = plan.data?.status;
   const pending = status === 'queued' || status === 'generating';
-  usePoll(async () => plan.setData(await api.get<Plan>(`/api/plans/${planId}`)), POLL_MS, pending);
+  const poll = usePoll(
+    async () => plan.setData(await api.get<Plan>(`/api/plans/${planId}`)),
+    POLL_MS,
+    pending,
+    planPollOptions(plan.data?.createdAt),
+  );
 
   // Telegram buzzes once when a plan the user waited for turns up (or fails).
   const waited = useRef(false);
@@ -54,8 +74,13 @@ export function PlanScreen({ planId }: { planId: string }) {
       ) : null}
       {data && pending && (
         <div className="section stack">
-          <Spinner label={data.status === 'queued' ? t.planQueued : t.planGenerating} />
-          <p className="hint">{t.planWaitHint}</p>
+          {/* A stopped poll would never end the spinner: only the notice below is shown then. */}
+          {!poll.stoppedBy && <Spinner label={data.status === 'queued' ? t.planQueued : t.planGenerating} />}
+          {poll.stoppedBy || poll.overdue ? (
+            <PollNotice poll={poll} t={t} />
+          ) : (
+            <p className="hint">{t.planWaitHint}</p>
+          )}
         </div>
       )}
       {data?.status === 'failed' && (

@@ -1,43 +1,22 @@
-import { useState } from 'react';
 import { formatDate } from '../../shared/i18n.ts';
 import { ErrorBanner, Spinner } from '../../shared/ui.tsx';
-import type { Page, Plan } from '../api-types.ts';
+import type { Plan } from '../api-types.ts';
 import { useApp } from '../context.tsx';
-import { useLoad } from '../hooks.ts';
+import { useKeysetList } from '../paging.ts';
 import { ScreenTitle } from './ScreenTitle.tsx';
 
 /** The user's plans, newest first (GET /api/plans, keyset paged); each opens its plan screen. */
 export function PlansScreen() {
   const { api, t, language, nav } = useApp();
-  const first = useLoad(() => api.get<Page<Plan>>('/api/plans?limit=20'));
-  const [more, setMore] = useState<Plan[]>([]);
-  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<unknown>(undefined);
-  const next = cursor === undefined ? first.data?.nextCursor : cursor;
-  const plans = [...(first.data?.items ?? []), ...more];
-
-  async function loadMore() {
-    if (!next) return;
-    setLoadingMore(true);
-    setMoreError(undefined);
-    try {
-      const page = await api.get<Page<Plan>>(`/api/plans?limit=20&cursor=${encodeURIComponent(next)}`);
-      setMore((previous) => [...previous, ...page.items]);
-      setCursor(page.nextCursor);
-    } catch (caught) {
-      setMoreError(caught);
-    } finally {
-      setLoadingMore(false);
-    }
-  }
+  const list = useKeysetList<Plan>(api, '/api/plans');
+  const plans = list.items;
 
   return (
     <>
       <ScreenTitle>{t.plansTitle}</ScreenTitle>
-      {first.loading && !first.data && <Spinner label={t.loading} />}
-      <ErrorBanner error={first.error} fallback={t.networkError} />
-      {first.data && plans.length === 0 && <p>{t.plansEmpty}</p>}
+      {list.loading && !list.loaded && <Spinner label={t.loading} />}
+      <ErrorBanner error={list.error} fallback={t.networkError} />
+      {list.loaded && plans.length === 0 && <p>{t.plansEmpty}</p>}
       {plans.length > 0 && (
         <ul className="nav-list">
           {plans.map((plan, index) => (
@@ -57,9 +36,14 @@ export function PlansScreen() {
           ))}
         </ul>
       )}
-      <ErrorBanner error={moreError} fallback={t.networkError} />
-      {next && (
-        <button type="button" className="secondary" disabled={loadingMore} onClick={() => void loadMore()}>
+      <ErrorBanner error={list.moreError} fallback={t.networkError} />
+      {list.hasMore && (
+        <button
+          type="button"
+          className="secondary"
+          disabled={list.loadingMore}
+          onClick={() => void list.loadMore()}
+        >
           {t.showMore}
         </button>
       )}

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { ApiError } from '../../shared/api.ts';
 import { formatDate } from '../../shared/i18n.ts';
-import { haptic, payInvoice } from '../../shared/telegram.ts';
+import { canPayInvoices, haptic, payInvoice } from '../../shared/telegram.ts';
 import { useMainButton } from '../../shared/telegram-hooks.ts';
 import { ErrorBanner, Spinner } from '../../shared/ui.tsx';
 import { isPaidUp, type OfferedPlan } from '../api-types.ts';
@@ -10,7 +10,16 @@ import { sleep, useLoad } from '../hooks.ts';
 import type { Texts } from '../texts.ts';
 import { ScreenTitle } from './ScreenTitle.tsx';
 
-type Stage = 'idle' | 'opening' | 'confirming' | 'done' | 'cancelled' | 'failed' | 'unsupported' | 'slow';
+type Stage =
+  | 'idle'
+  | 'opening'
+  | 'confirming'
+  | 'done'
+  | 'cancelled'
+  | 'failed'
+  | 'unsupported'
+  | 'timeout'
+  | 'slow';
 
 /** How long the page waits for Telegram's payment update to make the subscription active. */
 const CONFIRM_TIMEOUT_MS = 60_000;
@@ -26,6 +35,8 @@ function outcomeText(stage: Stage, t: Texts): { text: string; error: boolean } |
       return { text: t.payFailed, error: true };
     case 'unsupported':
       return { text: t.payUnsupported, error: true };
+    case 'timeout':
+      return { text: t.payNoAnswer, error: true };
     case 'slow':
       return { text: t.payNotConfirmed, error: false };
     default:
@@ -62,6 +73,13 @@ export function SubscriptionScreen() {
   async function subscribe() {
     if (!selected || busy) return;
     setFailure(undefined);
+    // Outside Telegram (the local launch link in a plain browser) no payment sheet can open: say so
+    // before asking the API for an invoice nobody could pay.
+    if (!canPayInvoices()) {
+      haptic('error');
+      setStage('unsupported');
+      return;
+    }
     setStage('opening');
     try {
       const { invoiceLink } = await api.send<{ invoiceLink: string }>('POST', '/api/subscriptions', {
@@ -73,6 +91,12 @@ export function SubscriptionScreen() {
         const active = await waitUntilActive();
         haptic(active ? 'success' : 'error');
         setStage(active ? 'done' : 'slow');
+      } else if (outcome === 'timeout') {
+        // Telegram never reported the sheet closed: the payment may still have gone through.
+        const fresh = await refreshMe().catch(() => undefined);
+        const active = fresh ? isPaidUp(fresh.subscription) : false;
+        haptic(active ? 'success' : 'error');
+        setStage(active ? 'done' : 'timeout');
       } else {
         haptic(outcome === 'cancelled' ? 'tap' : 'error');
         setStage(outcome);

@@ -3,6 +3,7 @@ import { haptic } from '../../shared/telegram.ts';
 import { ErrorBanner, Section } from '../../shared/ui.tsx';
 import { ScreenHeader } from '../components.tsx';
 import { usePanel } from '../context.ts';
+import { retryDelay } from '../retry.ts';
 
 interface Progress {
   id: string;
@@ -17,6 +18,39 @@ interface Progress {
 
 const SEGMENTS = ['clients', 'applicants', 'all'] as const;
 const POLL_MS = 1_000;
+const RETRY_MS = 3_000;
+
+/**
+ * The API has no list of past broadcasts, and the screen is unmounted on every tab switch, so the
+ * broadcasts sent from this browser tab are kept in sessionStorage (ids and a short preview of the
+ * text, nothing else): their progress bars come back after a tab switch or a reload.
+ */
+const STORAGE_KEY = 'coach-panel-broadcasts';
+const KEEP = 20;
+const PREVIEW_CHARS = 280;
+
+type Sent = { id: string; text: string };
+
+function loadSent(): Sent[] {
+  try {
+    const parsed: unknown = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? '[]');
+    if (!Array.isArray(parsed)) return [];
+    return parsed.filter((b): b is Sent => typeof b?.id === 'string' && typeof b?.text === 'string');
+  } catch {
+    // Storage disabled or garbled: the page only shows what is sent from now on.
+    return [];
+  }
+}
+
+function storeSent(sent: Sent[]): void {
+  try {
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify(sent.slice(0, KEEP)));
+  } catch {}
+}
+
+function preview(text: string): string {
+  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS - 1)}…` : text;
+}
 
 /** One broadcast's progress: polled from GET /api/panel/broadcasts/:id until finished, live events on top. */
 function BroadcastProgress({ id, text }: { id: string; text: string }) {
@@ -29,11 +63,13 @@ function BroadcastProgress({ id, text }: { id: string; text: string }) {
     if (finished) return;
     let cancelled = false;
     let timer: ReturnType<typeof setTimeout>;
+    let failures = 0;
     const poll = () => {
       api
         .get<Progress>(`/api/panel/broadcasts/${id}`)
         .then((p) => {
           if (cancelled) return;
+          failures = 0;
           setError(undefined);
           setProgress(p);
           if (p.status !== 'completed') timer = setTimeout(poll, POLL_MS);
@@ -41,7 +77,10 @@ function BroadcastProgress({ id, text }: { id: string; text: string }) {
         .catch((e: unknown) => {
           if (cancelled) return;
           setError(e);
-          timer = setTimeout(poll, POLL_MS * 3);
+          // 403/404 stay that way (role taken away, broadcast of another tenant): stop and say so.
+          const delay = retryDelay(e, failures, RETRY_MS);
+          failures += 1;
+          if (delay !== undefined) timer = setTimeout(poll, delay);
         });
     };
     poll();
@@ -100,7 +139,7 @@ export function BroadcastsScreen() {
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
-  const [sent, setSent] = useState<{ id: string; text: string }[]>([]);
+  const [sent, setSent] = useState<Sent[]>(loadSent);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -114,7 +153,11 @@ export function BroadcastsScreen() {
     try {
       const { id } = await api.send<{ id: string }>('POST', '/api/panel/broadcasts', { text, segment });
       haptic('success');
-      setSent((old) => [{ id, text }, ...old]);
+      setSent((old) => {
+        const next = [{ id, text: preview(text) }, ...old].slice(0, KEEP);
+        storeSent(next);
+        return next;
+      });
       setText('');
     } catch (e) {
       setError(e);

@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { formatDate } from '../../shared/i18n.ts';
 import { Badge, ConfirmButton, ListFooter, ScreenHeader } from '../components.tsx';
 import { personName, usePanel } from '../context.ts';
@@ -25,16 +25,29 @@ const TONE = { active: 'ok', cancelled: 'warn', expired: 'neutral', refunded: 'b
 export function ClientsScreen() {
   const { api, t, language, live } = usePanel();
   const list = usePagedList<Client>(api, '/api/panel/clients', (c) => c.telegramId);
-  const { refreshHead, update } = list;
+  const { refreshHead, reveal, update } = list;
+  const [fresh, setFresh] = useState<Set<string>>(new Set());
 
   useEffect(
     () =>
       live.subscribe((event) => {
-        if (event.type === 'client.added' || event.type === 'ready') refreshHead().catch(() => {});
+        if (event.type === 'ready') refreshHead().catch(() => {});
+        if (event.type === 'client.added') {
+          const id = event.telegramId;
+          // Clients are sorted by when the user first appeared, not when they became a client: an
+          // accepted long-registered user is not on the first page. The event carries only ids, so
+          // the row is looked for further down the list when the first page does not have it.
+          refreshHead(id)
+            .then((added) =>
+              added.some((c) => c.telegramId === id) ? id : reveal(id).then((c) => c?.telegramId),
+            )
+            .then((shown) => shown && setFresh((old) => new Set([...old, shown])))
+            .catch(() => {});
+        }
         if (event.type === 'client.removed')
           update((items) => items.filter((c) => c.telegramId !== event.telegramId));
       }),
-    [live, refreshHead, update],
+    [live, refreshHead, reveal, update],
   );
 
   async function remove(client: Client) {
@@ -50,12 +63,17 @@ export function ClientsScreen() {
           const name = personName(c);
           const sub = c.subscription;
           return (
-            <li key={c.telegramId} className="card">
+            <li
+              key={c.telegramId}
+              className={`card${fresh.has(c.telegramId) ? ' card-fresh' : ''}`}
+              data-client-id={c.telegramId}
+            >
               <div className="card-head">
                 <h3>
                   {name}
                   {c.username && <span className="hint"> @{c.username}</span>}
                 </h3>
+                {fresh.has(c.telegramId) && <Badge tone="warn">{t.justAdded}</Badge>}
                 {!c.reachable && <Badge tone="bad">{t.unreachable}</Badge>}
               </div>
               <p>

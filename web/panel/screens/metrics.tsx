@@ -4,6 +4,7 @@ import { ErrorBanner, Section, Spinner } from '../../shared/ui.tsx';
 import { BarChart } from '../bar-chart.tsx';
 import { ScreenHeader } from '../components.tsx';
 import { usePanel } from '../context.ts';
+import { retryDelay } from '../retry.ts';
 
 interface Counts {
   new: number;
@@ -58,17 +59,26 @@ export function MetricsScreen() {
   useEffect(() => {
     let cancelled = false;
     let timer: ReturnType<typeof setTimeout>;
+    let failures = 0;
     const load = () => {
       api
         .get<Metrics>('/api/panel/metrics')
         .then((m) => {
           if (cancelled) return;
+          failures = 0;
           setError(undefined);
           setMetrics(m);
           // 202 before the first computation: computedAt is null until the job has run.
           if (m.computedAt === null) timer = setTimeout(load, RECHECK_MS);
         })
-        .catch((e: unknown) => !cancelled && setError(e));
+        .catch((e: unknown) => {
+          if (cancelled) return;
+          setError(e);
+          // Only a server or network failure is worth asking again (4xx stops: see retryDelay).
+          const delay = retryDelay(e, failures, RECHECK_MS);
+          failures += 1;
+          if (delay !== undefined) timer = setTimeout(load, delay);
+        });
     };
     load();
     return () => {
@@ -77,7 +87,7 @@ export function MetricsScreen() {
     };
   }, [api]);
 
-  if (error || !metrics)
+  if (!metrics)
     return (
       <>
         <ScreenHeader title={t.tabs.metrics} />
@@ -93,6 +103,8 @@ export function MetricsScreen() {
           {metrics.computedAt ? t.computedAt(formatDate(metrics.computedAt, language, true)) : t.computing}
         </p>
       </ScreenHeader>
+      {/* A failed recheck keeps the numbers already shown; the banner says why they may be old. */}
+      <ErrorBanner error={error} fallback={t.networkError} />
       <dl className="stats">
         <Stat label={t.pending} value={a.pending} />
         <Stat label={t.conversion} value={percent(a.conversionRate, language)} />

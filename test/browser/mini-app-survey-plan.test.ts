@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import type { PlanContent } from '../../src/ai/plan-content.ts';
 import { FAKE_PLAN } from '../fakes/fake-openai-server.ts';
 import {
@@ -11,18 +11,18 @@ import {
   seriousA11yViolationsInBothThemes,
   type TelegramPage,
 } from '../helpers/browser.ts';
-import { authHeader } from '../helpers/init-data.ts';
+import { authHeader, initDataFor } from '../helpers/init-data.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**
- * The Mini App in a real browser inside a fake Telegram client, against the real system: survey,
- * plan being written, the plan week by week, earlier plans, check-ins and paying with Stars.
- * Every screen is photographed (docs/screenshots/mini-app-*.png) and checked with axe in both themes.
+ * The Mini App in a real browser inside a fake Telegram client, against the real system: the
+ * survey, the plan being written (and what its polling does when the server refuses or fails),
+ * the plan week by week, a failed plan, and Russian. Screens are photographed
+ * (docs/screenshots/mini-app-*.png) and checked with axe in both themes. Billing and check-ins are
+ * in mini-app-billing-checkins.test.ts; the page outside Telegram in web-pages.test.ts.
  */
-const OWNER = 930000;
 const ANN = { id: 930001, first_name: 'Ann', language_code: 'en' };
-const SECRET = 'mini-app-webhook-secret';
 let system: TestSystem;
 let browser: Browser;
 
@@ -46,18 +46,9 @@ const TWO_WEEKS: PlanContent = {
 
 test.before(async () => {
   [system, browser] = await Promise.all([
-    startTestSystem({
-      openai: true,
-      env: {
-        TELEGRAM_ADMINS: String(OWNER),
-        TELEGRAM_WEBHOOK_URL: 'https://coach.example/telegram/webhook',
-        TELEGRAM_WEBHOOK_SECRET: SECRET,
-        AI_TIMEOUT_MS: '30000',
-      },
-    }),
+    startTestSystem({ openai: true, env: { AI_TIMEOUT_MS: '30000' } }),
     launchBrowser(),
   ]);
-  system.telegram.deliverUpdatesTo(`${system.baseUrl}/telegram/webhook`, SECRET);
 });
 test.after.always(async () => {
   await browser?.close();
@@ -89,6 +80,43 @@ function countRequests(page: Page, method: string, path: string): { count: numbe
     if (request.method() === method && new URL(request.url()).pathname === path) seen.count += 1;
   });
   return seen;
+}
+
+/** Console lines a browser writes for an error answer the test asked for; not a page problem. */
+function unexpected(problems: string[], status: number): string[] {
+  return problems.filter((line) => !line.includes(`status of ${status}`));
+}
+
+/**
+ * Opens the app for `user` with its plan looking unfinished: GET /api/me goes to the real server
+ * (auth and initData expiry included) and only the latest plan's status (and age) is rewritten,
+ * as a plan stuck in the queue would look; `fail(call)` answers a call with an error status
+ * instead. Returns when each call came (ms), to see how often the page asks.
+ */
+async function openWithPlanPending(
+  user: { id: number; first_name: string; language_code: string },
+  options: { initData?: string; createdAgoMs?: number; fail?: (call: number) => number | undefined },
+): Promise<{ tg: TelegramPage; calls: number[] }> {
+  const tg = await openInTelegram(browser, 'about:blank');
+  const calls: number[] = [];
+  await tg.page.route('**/api/me', async (route: Route) => {
+    calls.push(Date.now());
+    const status = options.fail?.(calls.length);
+    if (status) {
+      await route.fulfill({ status, json: { error: { code: 'unavailable', message: 'Try later.' } } });
+      return;
+    }
+    const response = await route.fetch();
+    if (!response.ok()) return route.fulfill({ response });
+    const me = await response.json();
+    const createdAt = new Date(Date.now() - (options.createdAgoMs ?? 0)).toISOString();
+    me.latestPlan = { ...me.latestPlan, status: 'generating', createdAt };
+    await route.fulfill({ response, json: me });
+  });
+  await tg.page.goto(
+    launchUrl(system.baseUrl, '/app/', { initData: options.initData ?? miniAppInitData(user) }),
+  );
+  return { tg, calls };
 }
 
 test.serial(
@@ -216,106 +244,56 @@ test.serial('a Russian user sees the Mini App in Russian', async (t) => {
   await tg.close();
 });
 
-test.serial('earlier plans open from the list; a check-in is recorded and listed', async (t) => {
-  await system.submitSurvey(ANN.id, { first_name: ANN.first_name });
-  const tg = await open(ANN);
-  const { page } = tg;
-  await page.getByRole('button', { name: 'My plans' }).click();
-  await page.getByRole('heading', { name: 'My plans' }).waitFor();
-  const rows = page.getByRole('list').getByRole('button');
-  await page.waitForFunction(() => document.querySelectorAll('.nav-list li').length === 2);
-  t.is(await rows.count(), 2);
-  await checkScreen(t, tg, 'mini-app-plans');
-  await rows.nth(1).click();
-  await page.getByRole('heading', { name: 'Week 1: Learn the movements' }).waitFor();
-  await tg.send('back_button_pressed');
-  await tg.send('back_button_pressed');
-  await page.getByRole('heading', { name: 'Hi, Ann!' }).waitFor();
-  await page.getByText('Your personal plan is ready.').waitFor();
-  await checkScreen(t, tg, 'mini-app-home-ready');
-
-  await page.getByRole('button', { name: 'Check-ins' }).click();
-  await page.getByRole('heading', { name: 'Check-ins', level: 1 }).waitFor();
-  await page.getByText('No entries yet.').waitFor();
-  const posts = countRequests(page, 'POST', '/api/test-results');
-  await page.getByLabel('Energy, 1–10').fill('11');
-  await tg.send('main_button_pressed');
-  await page.getByText('Enter a number from 1 to 10.').waitFor();
-  t.is(posts.count, 0);
-  await page.getByLabel('Energy, 1–10').fill('7');
-  await page.getByLabel('Weight, kg').fill('61.5');
-  await page.getByLabel('Notes').fill('Felt strong');
-  await tg.send('main_button_pressed');
-  await page.getByText('Saved.').waitFor();
-  t.is(posts.count, 1);
-  await page.getByText('Weight, kg: 61.5 · Energy, 1–10: 7').waitFor();
-  await checkScreen(t, tg, 'mini-app-check-ins');
-
-  const listed = await system.request('/api/test-results', { auth: authHeader(ANN) });
-  t.like((await listed.json()).items[0], { kind: 'check_in', results: { weightKg: 61.5, energy: 7 } });
-  t.deepEqual(tg.problems, []);
-  await tg.close();
-});
-
 test.serial(
-  'paying in Stars: Telegram opens the invoice; a cancelled payment says so; a paid one shows the active subscription',
+  'when initData expires while a plan is awaited, polling stops and says to reopen the app',
   async (t) => {
-    const created = await system.request('/api/panel/subscription-plans', {
-      method: 'POST',
-      auth: authHeader({ id: OWNER }),
-      body: JSON.stringify({ title: 'Coaching Pro', priceStars: 250, description: 'Weekly plan updates' }),
-    });
-    t.is(created.status, 201);
-    const tg = await open(ANN);
+    const user = { id: 930004, first_name: 'Eve', language_code: 'en' };
+    await system.submitSurvey(user.id, { first_name: user.first_name });
+    // Signed as if Telegram had opened the app almost a day ago (INITDATA_MAX_AGE_SECONDS is 24 h):
+    // the first GET /api/me passes, a poll a few seconds later gets the real 401.
+    const authDate = Math.floor(Date.now() / 1000) - 86_400 + 5;
+    const signature = Buffer.alloc(64, String(user.id)).toString('base64url');
+    const initData = initDataFor(user, { authDate, extra: { signature } });
+    const { tg, calls } = await openWithPlanPending(user, { initData });
     const { page } = tg;
-    await page.getByRole('button', { name: 'Subscription' }).click();
-    await page.getByRole('heading', { name: 'Subscription', level: 1 }).waitFor();
-    await page.getByText('You have no subscription yet.').waitFor();
-    await page.getByLabel(/Coaching Pro/).waitFor();
-    await checkScreen(t, tg, 'mini-app-subscription');
-
-    const invoiceOpened = async (count: number) => {
-      await page.waitForFunction(
-        (n) =>
-          (window as unknown as { __telegramEvents: { name: string }[] }).__telegramEvents.filter(
-            (e) => e.name === 'web_app_open_invoice',
-          ).length === n,
-        count,
-      );
-      const events = (await tg.events()).filter((e) => e.name === 'web_app_open_invoice');
-      return (events.at(-1)!.data as { slug: string }).slug;
-    };
-
-    await page.getByRole('button', { name: 'Subscribe for 250 Stars' }).click();
-    const first = await invoiceOpened(1);
-    await tg.send('invoice_closed', { slug: first, status: 'cancelled' });
-    await page.getByText('The payment was cancelled. Nothing was charged.').waitFor();
-
-    await tg.send('main_button_pressed');
-    const slug = await invoiceOpened(2);
-    const invoice = system.telegram.payments.invoices.at(-1)!;
-    t.is(invoice.link, `https://t.me/$${slug}`);
-    t.like(invoice, { currency: 'XTR', amount: 250 });
-    const { answer } = await system.telegram.payments.openInvoice(invoice.link, ANN);
-    t.true(answer.ok);
-    await system.telegram.payments.waitForDeliveries();
-    await tg.send('invoice_closed', { slug, status: 'paid' });
-    await page.getByText('Thank you! Your subscription is active.').waitFor();
-    await page.getByText(/^Paid until \d+ \w+ \d{4}\.$/).waitFor();
-    await page.getByText('Coaching Pro', { exact: true }).waitFor();
-    await page.getByText('Renews automatically every 30 days.').waitFor();
-    t.is(await page.getByRole('button', { name: /Subscribe for/ }).count(), 0);
-    await checkScreen(t, tg, 'mini-app-subscription-active');
-    t.deepEqual(tg.problems, []);
+    await page.getByText('Your plan is being prepared. It usually takes a minute.').waitFor();
+    await page
+      .getByText('This session has expired. Reopen the app from the bot.')
+      .waitFor({ timeout: 20_000 });
+    const stoppedAt = calls.length;
+    t.true(stoppedAt >= 2, 'the page had polled before the 401');
+    await page.waitForTimeout(5000);
+    t.is(calls.length, stoppedAt, 'no request after the 401: the same initData would get it again');
+    t.is(await page.getByText('Your plan is being prepared').count(), 0, 'no endless spinner');
+    t.deepEqual(unexpected(tg.problems, 401), []);
     await tg.close();
   },
 );
 
-test.serial('outside Telegram the page says to open it there, in the browser’s language', async (t) => {
-  const context = await browser.newContext({ locale: 'ru-RU' });
-  const page = await context.newPage();
-  await page.goto(`${system.baseUrl}/app/`);
-  await page.getByRole('heading', { name: 'Откройте это в Telegram' }).waitFor();
-  await context.close();
-  t.pass();
+test.serial('a failing server is polled less and less often (2 s, then 4 s, then 8 s)', async (t) => {
+  const user = { id: 930005, first_name: 'Fay', language_code: 'en' };
+  await system.submitSurvey(user.id, { first_name: user.first_name });
+  const { tg, calls } = await openWithPlanPending(user, { fail: (call) => (call > 1 ? 503 : undefined) });
+  await tg.page.getByText('Your plan is being prepared. It usually takes a minute.').waitFor();
+  await waitFor('two failed polls', () => calls.length >= 3, 15_000);
+  const gaps = calls.slice(1).map((at, i) => at - calls[i]!);
+  t.true(gaps[0]! >= 1500 && gaps[0]! < 3500, `first poll after ~2 s: ${gaps}`);
+  t.true(gaps[1]! >= 3500, `then ~4 s after a 503: ${gaps}`);
+  await tg.page.waitForTimeout(5000);
+  t.is(calls.length, 3, 'the next poll waits ~8 s');
+  // The last good state stays on screen: a 5xx is not the user's problem to solve.
+  await tg.page.getByText('Your plan is being prepared. It usually takes a minute.').waitFor();
+  t.deepEqual(unexpected(tg.problems, 503), []);
+  await tg.close();
+});
+
+test.serial('a plan still not ready after ten minutes gets a calm note and slower polling', async (t) => {
+  const user = { id: 930006, first_name: 'Gus', language_code: 'en' };
+  await system.submitSurvey(user.id, { first_name: user.first_name });
+  const { tg, calls } = await openWithPlanPending(user, { createdAgoMs: 11 * 60_000 });
+  await tg.page.getByText(/taking longer than usual.*the bot will message you/).waitFor();
+  await tg.page.waitForTimeout(4000);
+  t.is(calls.length, 1, 'no poll every 2 s any more (every 30 s)');
+  t.deepEqual(tg.problems, []);
+  await tg.close();
 });
