@@ -1,18 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { Broadcast, PanelSession, TelegramUser } from '../src/db/entities/index.ts';
 import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
-import { noLiveEvents } from '../src/domain/live-events.ts';
-import { createHttpApp } from '../src/http/app.ts';
-import { createMetrics } from '../src/observability/metrics.ts';
-import { createRedisConnection } from '../src/queue/redis-connection.ts';
 import { authHeader, TEST_BOT_TOKEN } from './helpers/init-data.ts';
 import { loginWidgetFor, signLoginWidget } from './helpers/login-widget.ts';
 import { panelLogin, withCookie } from './helpers/panel-login.ts';
 import { seedUsers } from './helpers/seed.ts';
-import { TEST_REDIS_URL } from './helpers/test-database.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
 
 const OWNER = 960001;
