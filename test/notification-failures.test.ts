@@ -28,7 +28,7 @@ async function statusOf(ids: string[]) {
 
 test.serial('429 from Telegram: everyone waits retry_after, the message is still sent once', async (t) => {
   const [user] = await seedUsers(system.em(), [6_200_001]);
-  system.telegram.failNext(1, 'rate_limited', { retryAfterSeconds: 1 });
+  system.telegram.failNext(1, 'rate_limited', { retryAfterSeconds: 1, method: 'sendMessage' });
   const [id] = await seedNotifications(system.em(), [user!]);
   const row = await waitFor(
     'sent',
@@ -81,12 +81,13 @@ test.serial(
 
 test.serial('5xx is retried; a request that may have been delivered is never resent', async (t) => {
   const [flaky, hung] = await seedUsers(system.em(), [6_400_001, 6_400_002]);
-  system.telegram.failNext(2, 'server_error');
+  // Only sendMessage: the system's own background calls (billing sync) must not take the failure.
+  system.telegram.failNext(2, 'server_error', { method: 'sendMessage' });
   const [flakyId] = await seedNotifications(system.em(), [flaky!]);
   await waitFor('flaky sent', async () => (await statusOf([flakyId!]))[0]?.status === 'sent', 20_000);
   t.is(system.telegram.sentMessages.filter((m) => m.chatId === '6400001').length, 1);
 
-  system.telegram.failNext(1, 'hang_after_delivery');
+  system.telegram.failNext(1, 'hang_after_delivery', { method: 'sendMessage' });
   const [hungId] = await seedNotifications(system.em(), [hung!]);
   const row = await waitFor(
     'uncertain',
