@@ -9,6 +9,7 @@ import { createLiveEventPublisher } from '../domain/live-events.ts';
 import { createHttpApp } from '../http/app.ts';
 import { createPanelWebSocketServer, isPanelWebSocketRequest } from '../http/panel-websocket.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { JobCatalogue } from '../queue/job-catalogue.ts';
 import { createOutboxRelay } from '../queue/outbox-relay.ts';
 import { closeQueues, createQueues } from '../queue/queues.ts';
 import { closeRedis, createRedisConnection } from '../queue/redis-connection.ts';
@@ -20,6 +21,8 @@ export interface WebProcessDeps {
   logger: Logger;
   redisUrl: string;
   metrics: Metrics;
+  /** The jobs its outbox relay publishes; defaults to the catalogue (tests add jobs of their own). */
+  catalogue?: JobCatalogue;
 }
 
 /**
@@ -30,7 +33,13 @@ export function createWebProcess(deps: WebProcessDeps) {
   const { config, logger } = deps;
   const redis = createRedisConnection(deps.redisUrl, 'producer', 'web');
   const queues = createQueues(redis, config);
-  const relay = createOutboxRelay({ orm: deps.orm, queues, logger, pollMs: config.outbox.pollMs });
+  const relay = createOutboxRelay({
+    orm: deps.orm,
+    queues,
+    logger,
+    pollMs: config.outbox.pollMs,
+    catalogue: deps.catalogue,
+  });
   const liveEvents = createLiveEventPublisher(redis, config.redis.queuePrefix);
   const panelSocket = createPanelWebSocketServer({
     config,

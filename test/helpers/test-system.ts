@@ -143,6 +143,8 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     logger,
     metrics,
     redisUrl: options.webRedisUrl ?? TEST_REDIS_URL,
+    // Every relay knows the test's extra jobs, as every process of one release knows its jobs.
+    catalogue: options.jobs?.catalogue,
   });
   await web.start();
   const baseUrl = `http://127.0.0.1:${web.port()}`;
@@ -187,6 +189,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
         logger,
         metrics: createMetrics(),
         redisUrl: TEST_REDIS_URL,
+        catalogue: options.jobs?.catalogue,
       });
       extraWebs.push(extra);
       await extra.start();
