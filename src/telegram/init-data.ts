@@ -151,6 +151,34 @@ function parseUser(json: string): InitDataUser {
   };
 }
 
+/** Why signed Telegram fields were refused by checkSignedFields. */
+export type SignedFieldsFailure = 'bad_hash' | 'no_auth_date' | 'future' | 'expired';
+
+/**
+ * The check Telegram specifies for both of its signed payloads, Mini App initData and Login Widget
+ * data (which differ only in the key `sign` uses): the hash, 64 hex digits, equals the signature
+ * of the data-check-string, compared in constant time; only then is `auth_date` believed, and it
+ * must be neither in the future (beyond a small skew) nor older than `maxAgeSeconds`.
+ */
+export function checkSignedFields(
+  fields: Map<string, string>,
+  hash: string,
+  sign: (checkString: string) => string,
+  options: { maxAgeSeconds: number; now?: Date; futureSkewSeconds?: number },
+): { ok: true; authSeconds: number } | { ok: false; reason: SignedFieldsFailure } {
+  if (!/^[0-9a-f]{64}$/.test(hash)) return { ok: false, reason: 'bad_hash' };
+  const expected = Buffer.from(sign(dataCheckString(fields)), 'hex');
+  if (!timingSafeEqual(expected, Buffer.from(hash, 'hex'))) return { ok: false, reason: 'bad_hash' };
+
+  const authDateText = fields.get('auth_date');
+  if (!authDateText || !/^\d{1,12}$/.test(authDateText)) return { ok: false, reason: 'no_auth_date' };
+  const authSeconds = Number(authDateText);
+  const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  if (authSeconds > nowSeconds + (options.futureSkewSeconds ?? 60)) return { ok: false, reason: 'future' };
+  if (nowSeconds - authSeconds > options.maxAgeSeconds) return { ok: false, reason: 'expired' };
+  return { ok: true, authSeconds };
+}
+
 /**
  * Validates raw Mini App initData exactly as Telegram specifies. Throws InitDataError for every
  * failure; never throws anything else, so callers can answer 401 without guessing.
@@ -164,17 +192,14 @@ export function validateInitData(
   const pairs = parsePairs(raw);
   const hash = pairs.get('hash');
   if (!hash) throw new InitDataError('no_hash');
-  if (!/^[0-9a-f]{64}$/.test(hash)) throw new InitDataError('bad_hash');
-
-  const expected = Buffer.from(signDataCheckString(options.botToken, dataCheckString(pairs)), 'hex');
-  if (!timingSafeEqual(expected, Buffer.from(hash, 'hex'))) throw new InitDataError('bad_hash');
-
-  const authDateRaw = pairs.get('auth_date');
-  if (!authDateRaw || !/^\d{1,12}$/.test(authDateRaw)) throw new InitDataError('no_auth_date');
-  const authSeconds = Number(authDateRaw);
-  const nowSeconds = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  if (authSeconds > nowSeconds + (options.futureSkewSeconds ?? 60)) throw new InitDataError('future');
-  if (nowSeconds - authSeconds > options.maxAgeSeconds) throw new InitDataError('expired');
+  const checked = checkSignedFields(
+    pairs,
+    hash,
+    (text) => signDataCheckString(options.botToken, text),
+    options,
+  );
+  if (!checked.ok) throw new InitDataError(checked.reason);
+  const { authSeconds } = checked;
 
   const userJson = pairs.get('user');
   if (!userJson) throw new InitDataError('no_user');
