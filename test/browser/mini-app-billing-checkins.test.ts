@@ -1,14 +1,14 @@
-import test, { type ExecutionContext } from 'ava';
-import type { Browser, Page } from 'playwright-core';
+import test from 'ava';
+import type { Browser } from 'playwright-core';
 import { signedLaunchUrl } from '../../src/telegram/launch-link.ts';
 import {
-  captureScreens,
+  checkScreen,
+  countRequests,
   launchBrowser,
   launchUrl,
   miniAppInitData,
   openInBrowser,
   openInTelegram,
-  seriousA11yViolationsInBothThemes,
   type TelegramPage,
 } from '../helpers/browser.ts';
 import { authHeader, TEST_BOT_TOKEN } from '../helpers/init-data.ts';
@@ -64,22 +64,6 @@ async function plansReady(user: { id: number }, count: number) {
     const items = (await response.json()).items as { status: string }[];
     return items.length === count && items.every((item) => item.status === 'ready');
   });
-}
-
-/** Screenshots in both themes and viewports, and no serious axe violation in either theme. */
-async function checkScreen(t: ExecutionContext, tg: TelegramPage, name: string) {
-  await captureScreens(tg, name, { theme: 'light', viewport: 'phone' });
-  const violations = await seriousA11yViolationsInBothThemes(tg, 'light');
-  t.deepEqual(violations, [], `${name}: ${JSON.stringify(violations, null, 1)}`);
-}
-
-/** Every request the page makes to `path` with `method`, to prove what was (not) sent. */
-function countRequests(page: Page, method: string, path: string): { count: number } {
-  const seen = { count: 0 };
-  page.on('request', (request) => {
-    if (request.method() === method && new URL(request.url()).pathname === path) seen.count += 1;
-  });
-  return seen;
 }
 
 test.serial('earlier plans open from the list; a check-in is recorded and listed', async (t) => {

@@ -1,14 +1,14 @@
-import test, { type ExecutionContext } from 'ava';
-import type { Browser, Page, Route } from 'playwright-core';
+import test from 'ava';
+import type { Browser, Route } from 'playwright-core';
 import type { PlanContent } from '../../src/ai/plan-content.ts';
 import { FAKE_PLAN } from '../fakes/fake-openai-server.ts';
 import {
-  captureScreens,
+  checkScreen,
+  countRequests,
   launchBrowser,
   launchUrl,
   miniAppInitData,
   openInTelegram,
-  seriousA11yViolationsInBothThemes,
   type TelegramPage,
 } from '../helpers/browser.ts';
 import { authHeader, initDataFor } from '../helpers/init-data.ts';
@@ -60,26 +60,10 @@ async function open(user: { id: number; first_name: string; language_code: strin
   return openInTelegram(browser, url);
 }
 
-/** Screenshots in both themes and viewports, and no serious axe violation in either theme. */
-async function checkScreen(t: ExecutionContext, tg: TelegramPage, name: string) {
-  await captureScreens(tg, name, { theme: 'light', viewport: 'phone' });
-  const violations = await seriousA11yViolationsInBothThemes(tg, 'light');
-  t.deepEqual(violations, [], `${name}: ${JSON.stringify(violations, null, 1)}`);
-}
-
 async function mainButtonTexts(tg: TelegramPage): Promise<string[]> {
   return (await tg.events())
     .filter((e) => e.name === 'web_app_setup_main_button')
     .map((e) => (e.data as { text?: string }).text ?? '');
-}
-
-/** Every request the page makes to `path` with `method`, to prove what was (not) sent. */
-function countRequests(page: Page, method: string, path: string): { count: number } {
-  const seen = { count: 0 };
-  page.on('request', (request) => {
-    if (request.method() === method && new URL(request.url()).pathname === path) seen.count += 1;
-  });
-  return seen;
 }
 
 /** Console lines a browser writes for an error answer the test asked for; not a page problem. */

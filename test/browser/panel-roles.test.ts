@@ -7,9 +7,9 @@ import {
   miniAppInitData,
   openInTelegram,
   seriousA11yViolationsInBothThemes,
-  type TelegramPage,
 } from '../helpers/browser.ts';
 import { authHeader } from '../helpers/init-data.ts';
+import { goToSection, openPanelInTelegram, panelNav } from '../helpers/panel-page.ts';
 import { seedApplicant, seedUsers } from '../helpers/seed.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 
@@ -54,22 +54,10 @@ test.after.always(async () => {
   await system?.stop();
 });
 
-async function openPanel(telegramId: number, firstName: string): Promise<TelegramPage> {
-  const url = launchUrl(system.baseUrl, '/panel/', {
-    initData: miniAppInitData({ id: telegramId, first_name: firstName }),
-  });
-  const tg = await openInTelegram(browser, url);
-  await tg.page.getByRole('heading', { name: 'Applications', level: 2 }).waitFor();
-  return tg;
-}
+const openPanel = (telegramId: number, firstName: string) =>
+  openPanelInTelegram(browser, system.baseUrl, telegramId, firstName);
 
-const nav = (page: Page) => page.getByRole('navigation', { name: 'Panel sections' });
-const tabs = (page: Page) => nav(page).getByRole('button').allTextContents();
-
-async function go(page: Page, tab: string) {
-  await nav(page).getByRole('button', { name: tab, exact: true }).click();
-  await page.getByRole('heading', { name: tab, level: 2 }).waitFor();
-}
+const tabs = (page: Page) => panelNav(page).getByRole('button').allTextContents();
 
 const TRAINER_TABS = ['Applications', 'Clients', 'Metrics', 'Broadcasts'];
 const ALL_TABS = [...TRAINER_TABS, 'Subscription plans', 'Admins and roles', 'Audit log'];
@@ -98,7 +86,7 @@ test.serial(
     t.is(await page.getByRole('button', { name: 'Accept' }).count(), 0);
     t.is(await page.getByRole('button', { name: 'Reject' }).count(), 0);
 
-    await go(page, 'Metrics');
+    await goToSection(page, 'Metrics');
     await page.getByText(/^Computed |being computed/).waitFor();
     t.is(await page.getByRole('heading', { name: 'Revenue' }).count(), 0);
     t.is(await page.getByText('Monthly recurring revenue').count(), 0);
@@ -204,7 +192,7 @@ test.serial(
     const { page } = tg;
     await page.evaluate('window.__notReloaded = true');
     t.deepEqual(await tabs(page), ALL_TABS);
-    await go(page, 'Metrics');
+    await goToSection(page, 'Metrics');
     await page.getByRole('heading', { name: 'Revenue' }).waitFor();
     await page.locator('[data-live-status="live"]').waitFor();
 
@@ -231,7 +219,7 @@ test.serial(
     });
     t.is(revoked.status, 204);
     await page.getByText('You no longer have access to this panel').waitFor({ timeout: 10_000 });
-    t.is(await nav(page).count(), 0);
+    t.is(await panelNav(page).count(), 0);
     t.deepEqual(
       tg.problems.filter((p) => !p.includes('403')),
       [],
@@ -246,7 +234,7 @@ test.serial('a refusal for the role (403 permission_denied) also rebuilds the ta
   t.deepEqual(await tabs(page), ALL_TABS);
   // Changed behind the panel's back (no live event): the next refused call gives it away.
   await system.em().nativeUpdate(TelegramUser, { telegramId: String(DEMOTED_OWNER) }, { role: 'trainer' });
-  await nav(page).getByRole('button', { name: 'Subscription plans', exact: true }).click();
+  await panelNav(page).getByRole('button', { name: 'Subscription plans', exact: true }).click();
   await page.waitForFunction(
     () => document.querySelectorAll('nav[aria-label="Panel sections"] button').length === 4,
   );
@@ -270,7 +258,7 @@ test.serial(
 
     const tg = await openPanel(OWNER, 'Olga');
     const { page } = tg;
-    await go(page, 'Clients');
+    await goToSection(page, 'Clients');
     const cards = page.locator('li[data-client-id]');
     await cards.nth(19).waitFor();
     await page.locator('[data-live-status="live"]').waitFor();

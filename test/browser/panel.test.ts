@@ -1,16 +1,9 @@
 import test from 'ava';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { Application, TelegramUser } from '../../src/db/entities/index.ts';
-import {
-  captureScreens,
-  launchBrowser,
-  launchUrl,
-  miniAppInitData,
-  openInTelegram,
-  seriousA11yViolationsInBothThemes,
-  type TelegramPage,
-} from '../helpers/browser.ts';
+import { checkScreen, launchBrowser } from '../helpers/browser.ts';
 import { authHeader } from '../helpers/init-data.ts';
+import { goToSection, openPanelInTelegram, panelNav } from '../helpers/panel-page.ts';
 import { seedSubscription, seedUsers } from '../helpers/seed.ts';
 import { startTestSystem, type TestSystem } from '../helpers/test-system.ts';
 
@@ -96,28 +89,8 @@ async function seed() {
   }
 }
 
-async function openPanel(telegramId: number, firstName: string): Promise<TelegramPage> {
-  const url = launchUrl(system.baseUrl, '/panel/', {
-    initData: miniAppInitData({ id: telegramId, first_name: firstName }),
-  });
-  const tg = await openInTelegram(browser, url);
-  await tg.page.getByRole('heading', { name: 'Applications', level: 2 }).waitFor();
-  return tg;
-}
-
-const nav = (page: Page) => page.getByRole('navigation', { name: 'Panel sections' });
-
-async function go(page: Page, tab: string) {
-  await nav(page).getByRole('button', { name: tab, exact: true }).click();
-  await page.getByRole('heading', { name: tab, level: 2 }).waitFor();
-}
-
-/** Screenshots in both themes and viewports, then axe in both themes: no serious violation. */
-async function screenAndAxe(t: import('ava').ExecutionContext, tg: TelegramPage, name: string) {
-  await captureScreens(tg, name, { theme: 'light', viewport: 'phone' });
-  const violations = await seriousA11yViolationsInBothThemes(tg, 'light');
-  t.deepEqual(violations, [], `${name}: ${JSON.stringify(violations, null, 1)}`);
-}
+const openPanel = (telegramId: number, firstName: string) =>
+  openPanelInTelegram(browser, system.baseUrl, telegramId, firstName);
 
 test.serial(
   'an owner in the Mini App sees a new application arrive live, accepts it, and broadcasts with a progress bar',
@@ -136,7 +109,7 @@ test.serial(
       'Admins and roles',
       'Audit log',
     ])
-      t.true(await nav(page).getByRole('button', { name: tab, exact: true }).isVisible(), tab);
+      t.true(await panelNav(page).getByRole('button', { name: tab, exact: true }).isVisible(), tab);
 
     // Telegram's back button: shown once when leaving the first screen, untouched between other
     // screens, hidden once on the way back (each show or hide is one postEvent; more is flicker).
@@ -149,7 +122,7 @@ test.serial(
       ['Broadcasts', 0],
       ['Applications', 1],
     ] as const) {
-      await go(page, tab);
+      await goToSection(page, tab);
       await page.waitForTimeout(100);
       const after = await backButtonEvents();
       t.is(after - before, expected, `back button events on the way to ${tab}`);
@@ -172,16 +145,16 @@ test.serial(
     await card.getByText('Accepted', { exact: true }).waitFor();
     const decided = await system.em().findOneOrFail(Application, { id: applicationId });
     t.is(decided.status, 'accepted');
-    await screenAndAxe(t, tg, 'panel-applications');
+    await checkScreen(t, tg, 'panel-applications');
 
-    await go(page, 'Clients');
+    await goToSection(page, 'Clients');
     await page.getByText('Maria Ivanova').waitFor();
     await page.getByText('Zoe').waitFor();
     t.true(await page.getByText('Monthly coaching').first().isVisible());
-    await screenAndAxe(t, tg, 'panel-clients');
+    await checkScreen(t, tg, 'panel-clients');
 
     // A broadcast to the clients, watched to the end.
-    await go(page, 'Broadcasts');
+    await goToSection(page, 'Broadcasts');
     await page.getByLabel('Send to').selectOption('clients');
     await page.getByLabel('Message').fill('New programme starts on Monday. See you at training!');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
@@ -190,24 +163,24 @@ test.serial(
     await bar.waitFor();
     // Switching tabs unmounts the screen; the broadcast comes back from sessionStorage and its bar
     // goes on to the end.
-    await go(page, 'Clients');
-    await go(page, 'Broadcasts');
+    await goToSection(page, 'Clients');
+    await goToSection(page, 'Broadcasts');
     await bar.waitFor();
     t.true(await page.getByText('New programme starts on Monday').isVisible());
     await page.locator('[role="progressbar"][data-status="completed"]').waitFor({ timeout: 20_000 });
     // And after a reload of the page too.
     await page.reload();
     await page.getByRole('heading', { name: 'Applications', level: 2 }).waitFor();
-    await go(page, 'Broadcasts');
+    await goToSection(page, 'Broadcasts');
     await page.locator('[role="progressbar"][data-status="completed"]').waitFor({ timeout: 10_000 });
     t.is(await bar.count(), 1);
     const max = Number(await bar.getAttribute('aria-valuemax'));
     t.is(max, 4, 'three seeded clients and Zoe');
     t.is(Number(await bar.getAttribute('aria-valuenow')), max);
     t.true(await page.getByText('4 of 4 done').isVisible());
-    await screenAndAxe(t, tg, 'panel-broadcasts');
+    await checkScreen(t, tg, 'panel-broadcasts');
 
-    await go(page, 'Subscription plans');
+    await goToSection(page, 'Subscription plans');
     await page.getByText('Premium').first().waitFor();
     await page.getByLabel('Title').fill('Starter');
     await page.getByLabel('Description').fill('Your personal plan, updated monthly');
@@ -218,15 +191,15 @@ test.serial(
     await premium.getByRole('button', { name: 'Archive' }).click();
     await premium.getByRole('button', { name: 'Confirm: Archive' }).click();
     await premium.getByText('Archived', { exact: true }).waitFor();
-    await screenAndAxe(t, tg, 'panel-plans');
+    await checkScreen(t, tg, 'panel-plans');
 
-    await go(page, 'Admins and roles');
+    await goToSection(page, 'Admins and roles');
     await page.getByText('Ivan').first().waitFor();
     await page.getByLabel('Telegram id').fill('834001');
     await page.getByLabel('Role', { exact: true }).selectOption('support');
     await page.getByRole('button', { name: 'Give role' }).click();
     await page.getByText('Telegram id: 834001').waitFor();
-    await screenAndAxe(t, tg, 'panel-admins');
+    await checkScreen(t, tg, 'panel-admins');
     // Change that role, then take it away (confirmed).
     const granted = page.locator('li.card', { has: page.getByRole('heading', { name: '834001' }) });
     await granted.getByLabel('Role of 834001').selectOption('trainer');
@@ -241,12 +214,12 @@ test.serial(
     await page.getByRole('heading', { name: '834001' }).waitFor({ state: 'detached' });
     t.is((await system.em().findOneOrFail(TelegramUser, { telegramId: '834001' })).role, null);
 
-    await go(page, 'Audit log');
+    await goToSection(page, 'Audit log');
     await page.getByText('accepted an application').waitFor();
     t.true(await page.getByText('sent a broadcast').isVisible());
-    await screenAndAxe(t, tg, 'panel-audit-log');
+    await checkScreen(t, tg, 'panel-audit-log');
 
-    await go(page, 'Metrics');
+    await goToSection(page, 'Metrics');
     await page.getByText(/^Computed /).waitFor({ timeout: 20_000 });
     await page.locator('.chart-canvas canvas').first().waitFor();
     t.true(await page.getByRole('heading', { name: 'Revenue' }).isVisible());
@@ -262,10 +235,10 @@ test.serial(
     await tg.switchTheme('dark');
     await page.waitForFunction('!window.__canvas.isConnected');
     await tg.switchTheme('light');
-    await screenAndAxe(t, tg, 'panel-metrics');
+    await checkScreen(t, tg, 'panel-metrics');
 
     // Removing a client asks first, then the row goes.
-    await go(page, 'Clients');
+    await goToSection(page, 'Clients');
     const lena = page.locator('li.card', { has: page.getByRole('heading', { name: 'Lena Schmidt' }) });
     await lena.getByRole('button', { name: 'Remove' }).click();
     await lena.getByRole('button', { name: 'Confirm: Remove' }).click();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { ExecutionContext } from 'ava';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { initDataFor, type TestUser } from './init-data.ts';
 
@@ -276,4 +277,20 @@ export async function seriousA11yViolationsInBothThemes(
   }
   await target.switchTheme(restore);
   return all;
+}
+
+/** Screenshots of the screen in both themes and viewports, and no serious axe violation in either theme. */
+export async function checkScreen(t: ExecutionContext, tg: TelegramPage, name: string): Promise<void> {
+  await captureScreens(tg, name, { theme: 'light', viewport: 'phone' });
+  const violations = await seriousA11yViolationsInBothThemes(tg, 'light');
+  t.deepEqual(violations, [], `${name}: ${JSON.stringify(violations, null, 1)}`);
+}
+
+/** Counts the requests the page makes to `path` with `method` from now on, to prove what was (not) sent. */
+export function countRequests(page: Page, method: string, path: string): { count: number } {
+  const seen = { count: 0 };
+  page.on('request', (request) => {
+    if (request.method() === method && new URL(request.url()).pathname === path) seen.count += 1;
+  });
+  return seen;
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError } from '../shared/api.ts';
+import { ApiError, isRetryable } from '../shared/api.ts';
 
 /** Loads once (and again on reload()); the last answer wins when loads overlap. */
 /** `key` names what the data depends on (a plan id): a new key loads again. */
@@ -50,17 +50,6 @@ export interface PollState {
   overdue: boolean;
 }
 
-/** 4xx means our request is wrong (401: initData expired, 403, 404); 408 and 429 are worth retrying. */
-function isFinal(error: unknown): error is ApiError {
-  return (
-    error instanceof ApiError &&
-    error.status >= 400 &&
-    error.status < 500 &&
-    error.status !== 408 &&
-    error.status !== 429
-  );
-}
-
 /**
  * Calls `tick` every `ms` while `active`; a tick that is still running is not overlapped. A 4xx
  * answer stops the polling (PollState.stoppedBy); a 5xx or lost connection doubles the pause up to
@@ -95,7 +84,7 @@ export function usePoll(
         await latest.current();
         failures = 0;
       } catch (error) {
-        if (isFinal(error)) {
+        if (error instanceof ApiError && !isRetryable(error)) {
           if (!stopped) setStoppedBy(error);
           return;
         }

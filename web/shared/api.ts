@@ -19,6 +19,17 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Whether asking again may get another answer: no connection, a timeout, too many requests (408,
+ * 429) or a server error may pass; any other 4xx will not (401: credentials over; 403/404: the role
+ * or the thing is gone). Pollers stop on the latter and back off on the former.
+ */
+export function isRetryable(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return true;
+  const { status } = error;
+  return status === 0 || status === 408 || status === 429 || status >= 500;
+}
+
 export interface ApiClient {
   get<T>(path: string): Promise<T>;
   send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;

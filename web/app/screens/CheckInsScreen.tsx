@@ -4,6 +4,7 @@ import type { TestResult } from '../api-types.ts';
 import { RESULT_KEYS } from '../check-in-rules.ts';
 import { useApp } from '../context.tsx';
 import { useKeysetList } from '../paging.ts';
+import { ShowMore } from '../ShowMore.tsx';
 import { CheckInForm } from './CheckInForm.tsx';
 import { ScreenTitle } from './ScreenTitle.tsx';
 
@@ -38,17 +39,7 @@ export function CheckInsScreen() {
             </li>
           ))}
         </ul>
-        <ErrorBanner error={list.moreError} fallback={t.networkError} />
-        {list.hasMore && (
-          <button
-            type="button"
-            className="secondary"
-            disabled={list.loadingMore}
-            onClick={() => void list.loadMore()}
-          >
-            {t.showMore}
-          </button>
-        )}
+        <ShowMore list={list} />
       </section>
     </>
   );

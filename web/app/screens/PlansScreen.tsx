@@ -3,6 +3,7 @@ import { ErrorBanner, Spinner } from '../../shared/ui.tsx';
 import type { Plan } from '../api-types.ts';
 import { useApp } from '../context.tsx';
 import { useKeysetList } from '../paging.ts';
+import { ShowMore } from '../ShowMore.tsx';
 import { ScreenTitle } from './ScreenTitle.tsx';
 
 /** The user's plans, newest first (GET /api/plans, keyset paged); each opens its plan screen. */
@@ -36,17 +37,7 @@ export function PlansScreen() {
           ))}
         </ul>
       )}
-      <ErrorBanner error={list.moreError} fallback={t.networkError} />
-      {list.hasMore && (
-        <button
-          type="button"
-          className="secondary"
-          disabled={list.loadingMore}
-          onClick={() => void list.loadMore()}
-        >
-          {t.showMore}
-        </button>
-      )}
+      <ShowMore list={list} />
     </>
   );
 }
