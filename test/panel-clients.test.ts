@@ -67,6 +67,7 @@ async function clientsApp() {
   const app = createHttpApp({
     config: system.config,
     orm: system.orm,
+    tenants: system.tenantDirectory,
     redis,
     logger,
     metrics: createMetrics(),

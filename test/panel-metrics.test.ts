@@ -249,13 +249,24 @@ test.serial('computeTenantMetrics gives exact values for a known dataset', async
   seedSurvey(em, u13, { createdAt: ago(29 * DAY) }); // a trial that did not convert
   seedSurvey(em, u5, { createdAt: ago(1) }); // u5's first survey is 100 days old: not a trial
   // Another tenant's rows never leak in; its mixed currencies give no MRR.
-  const other = em.create(Tenant, { id: randomUUID(), name: 'Other coach', createdAt: NOW });
+  const other = em.create(Tenant, {
+    id: randomUUID(),
+    slug: 'other-coach',
+    name: 'Other coach',
+    createdAt: NOW,
+  });
   const [o1, o2] = [seedUser(em, other.id, { lastSeenAt: ago(1) }), seedUser(em, other.id)];
   seedSubscriber(em, o1, { provider: 'http', price: 1000, currency: 'USD' }, [['started', DAY]]);
   seedSubscriber(em, o2, { provider: 'http', price: 2000, currency: 'EUR' }, []);
   seedSurvey(em, o1, { application: { createdAt: ago(1) }, plan: ready(1, 10) });
   // An http tenant in one currency reports it; one whose only row expired has MRR 0, no churn rate.
-  const tenant = (name: string) => em.create(Tenant, { id: randomUUID(), name, createdAt: NOW });
+  const tenant = (name: string) =>
+    em.create(Tenant, {
+      id: randomUUID(),
+      slug: name.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+      name,
+      createdAt: NOW,
+    });
   const [euro, lapsed] = [tenant('Euro coach'), tenant('Lapsed coach')];
   seedSubscriber(em, seedUser(em, euro.id), { provider: 'http', price: 4900, currency: 'EUR' }, []);
   seedSubscriber(em, seedUser(em, lapsed.id), { provider: 'http', status: 'expired', currency: 'EUR' }, []);

@@ -6,6 +6,7 @@ import { noLiveEvents } from '../src/domain/live-events.ts';
 import { createHttpApp } from '../src/http/app.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { createRedisConnection } from '../src/queue/redis-connection.ts';
+import { createTenantDirectory } from '../src/tenants/tenant-directory.ts';
 import { authHeader } from './helpers/init-data.ts';
 import { loginWidgetFor } from './helpers/login-widget.ts';
 import { panelLogin, withCookie } from './helpers/panel-login.ts';
@@ -77,6 +78,7 @@ test('without a bot token the login is 503 auth_not_configured', async (t) => {
   const app = createHttpApp({
     config,
     orm: system.orm,
+    tenants: createTenantDirectory({ orm: system.orm, config, logger: system.logger }),
     redis,
     logger: system.logger,
     metrics: createMetrics(),

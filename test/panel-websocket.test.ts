@@ -142,6 +142,7 @@ test('a connection that does not authenticate in time is closed with 4401', asyn
   const panelSocket = createPanelWebSocketServer({
     config: system.config,
     orm: system.orm,
+    tenants: system.tenantDirectory,
     redisUrl: TEST_REDIS_URL,
     logger: silent,
     metrics: createMetrics(),
@@ -305,6 +306,7 @@ async function ownPanelServer(
   const panelSocket = createPanelWebSocketServer({
     config: system.config,
     orm: system.orm,
+    tenants: system.tenantDirectory,
     redisUrl: TEST_REDIS_URL,
     logger,
     metrics: createMetrics(),

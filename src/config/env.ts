@@ -23,6 +23,8 @@ const optionalText = z
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
+const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)');
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(3000, 0, 65535),
@@ -89,6 +91,15 @@ const envSchema = z.object({
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   AI_TIMEOUT_MS: int(60_000, 100, 600_000),
   AI_REQUESTS_PER_MINUTE: int(60, 1, 100_000),
+  /** Per tenant, on top of the global budget; a tenant's own row may set its own. */
+  AI_TENANT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).optional(),
+  AI_TENANT_PLANS_PER_DAY: int(10_000, 1, 10_000_000),
+  /** 32 random bytes as 64 hex characters; seals tenants' bot tokens and webhook secrets. */
+  TENANT_SECRET_KEY: optionalText.pipe(hexKey.optional()),
+  /** Keys being rotated out: they still open what they sealed, nothing new is sealed with them. */
+  TENANT_SECRET_KEY_PREVIOUS: csv.pipe(z.array(hexKey)),
+  /** How stale a process's view of the tenant table may get (a new tenant is seen at once anyway). */
+  TENANT_CACHE_MS: int(10_000, 100, 600_000),
   PLAN_ATTEMPTS: int(5, 1, 20),
   PLAN_WORKER_CONCURRENCY: int(4, 1, 100),
   NOTIFICATION_WORKER_CONCURRENCY: int(4, 1, 200),
@@ -155,6 +166,14 @@ export interface Config {
     model: string;
     timeoutMs: number;
     requestsPerMinute: number;
+  };
+  tenants: {
+    /** TENANT_SECRET_KEY first (it seals), then TENANT_SECRET_KEY_PREVIOUS; empty when unset. */
+    secretKeys: Buffer[];
+    cacheMs: number;
+    /** Defaults for a tenant whose row sets no budget of its own. */
+    aiRequestsPerMinute: number;
+    aiPlansPerDay: number;
   };
   /** The panel's browser login (Telegram Login Widget) and the session cookie it gets. */
   panelLogin: { maxAgeSeconds: number; sessionTtlSeconds: number; rateLimitPerMinute: number };
@@ -227,6 +246,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (env.BILLING_PROVIDER === 'http' && !env.BILLING_URL) {
     throw new ConfigError('Invalid BILLING_URL: required when BILLING_PROVIDER=http');
   }
+  if (env.TENANT_SECRET_KEY_PREVIOUS.length > 0 && !env.TENANT_SECRET_KEY) {
+    throw new ConfigError('Invalid TENANT_SECRET_KEY: required when TENANT_SECRET_KEY_PREVIOUS is set');
+  }
   if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError('Invalid TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set');
   }
@@ -267,6 +289,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       model: env.OPENAI_MODEL,
       timeoutMs: env.AI_TIMEOUT_MS,
       requestsPerMinute: env.AI_REQUESTS_PER_MINUTE,
+    },
+    tenants: {
+      secretKeys: [env.TENANT_SECRET_KEY, ...env.TENANT_SECRET_KEY_PREVIOUS]
+        .filter((key): key is string => Boolean(key))
+        .map((key) => Buffer.from(key, 'hex')),
+      cacheMs: env.TENANT_CACHE_MS,
+      aiRequestsPerMinute: env.AI_TENANT_REQUESTS_PER_MINUTE ?? env.AI_REQUESTS_PER_MINUTE,
+      aiPlansPerDay: env.AI_TENANT_PLANS_PER_DAY,
     },
     panelLogin: {
       maxAgeSeconds: env.PANEL_LOGIN_MAX_AGE_SECONDS,

@@ -10,6 +10,7 @@ import type { Logger } from '../config/logger.ts';
 import type { LiveEventPublisher } from '../domain/live-events.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { createStarsApi, type StarsApi } from '../telegram/stars-api.ts';
+import type { TenantDirectory } from '../tenants/tenant-directory.ts';
 import { bullBoardMiddleware } from './bull-board.ts';
 import { closeConnectionsWhenDraining } from './close-when-draining.ts';
 import { errorMiddleware } from './error-middleware.ts';
@@ -27,6 +28,7 @@ import { loadWebBuild, type WebBuild, webPagesMiddleware } from './web-pages.ts'
 export interface HttpAppDeps {
   config: Config;
   orm: MikroORM;
+  tenants: TenantDirectory;
   redis: Redis;
   logger: Logger;
   metrics: Metrics;
@@ -60,7 +62,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa<RequestState> {
   app.silent = true;
   app.use(closeConnectionsWhenDraining(deps.isShuttingDown));
   app.use(securityHeaders());
-  app.use(requestContext(deps.orm, deps.logger, deps.metrics));
+  app.use(requestContext(deps.orm, deps.tenants, deps.logger, deps.metrics));
   app.use(errorMiddleware);
   // The pages and their assets, before the body parser: static files, read once at boot.
   app.use(webPagesMiddleware(deps.webBuild ?? loadWebBuild(), deps.logger));
@@ -86,6 +88,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa<RequestState> {
   const routeDeps: RouteDeps = {
     config: deps.config,
     orm: deps.orm,
+    tenants: deps.tenants,
     redis: deps.redis,
     logger: deps.logger,
     metrics: deps.metrics,

@@ -9,6 +9,7 @@ import { effectiveRole, hasPermission } from '../domain/permissions.ts';
 import { markSeen, upsertTelegramUser } from '../domain/users.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { InitDataError, validateInitData } from '../telegram/init-data.ts';
+import type { TenantDirectory } from '../tenants/tenant-directory.ts';
 import { startAuthAttempt } from './auth-attempt.ts';
 import { readSessionCookie, requestOrigin, sameOrigin } from './panel-session-auth.ts';
 
@@ -53,6 +54,7 @@ export function readHandshake(req: IncomingMessage, trustedProxyHops: number): H
 
 export interface SocketAuthDeps {
   config: Config;
+  tenants: TenantDirectory;
   orm: MikroORM;
   metrics: Metrics;
   log: Logger;

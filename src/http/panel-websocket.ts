@@ -8,6 +8,7 @@ import type { Logger } from '../config/logger.ts';
 import { liveEventsChannel } from '../domain/live-events.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { createRedisConnection } from '../queue/redis-connection.ts';
+import type { TenantDirectory } from '../tenants/tenant-directory.ts';
 import { normaliseIp } from './bot-api-auth.ts';
 import {
   createSocketAuthenticator,
@@ -24,6 +25,7 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export interface PanelWebSocketDeps {
   config: Config;
+  tenants: TenantDirectory;
   orm: MikroORM;
   redisUrl: string;
   logger: Logger;
@@ -63,7 +65,13 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
   const alive = new WeakSet<WebSocket>();
   const userOf = new WeakMap<WebSocket, string>();
   const sessionOf = new WeakMap<WebSocket, string>();
-  const authenticate = createSocketAuthenticator({ config, orm: deps.orm, metrics: deps.metrics, log });
+  const authenticate = createSocketAuthenticator({
+    config,
+    orm: deps.orm,
+    tenants: deps.tenants,
+    metrics: deps.metrics,
+    log,
+  });
   let closing = false;
 
   const channelPrefix = liveEventsChannel(config.redis.queuePrefix, '');

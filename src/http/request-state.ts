@@ -4,12 +4,15 @@ import type { TelegramUser } from '../db/entities/index.ts';
 import type { AdminRole } from '../db/entities/telegram-user.entity.ts';
 import type { EntityManager } from '../db/orm.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { TenantProfile } from '../tenants/tenant-directory.ts';
 
 /** What the middleware chain puts on `ctx.state`, in order: request context, then the guards. */
 export interface RequestState {
   requestId: string;
   log: Logger;
   tenantId: string;
+  /** The coach this request is for (X-Tenant, the page's slug, or the default tenant). */
+  tenant: TenantProfile;
   /** This request's own EntityManager fork. */
   em: EntityManager;
   metrics: Metrics;

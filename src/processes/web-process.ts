@@ -14,6 +14,7 @@ import { createOutboxRelay } from '../queue/outbox-relay.ts';
 import { closeQueues, createQueues } from '../queue/queues.ts';
 import { closeRedis, createRedisConnection } from '../queue/redis-connection.ts';
 import { createBot, describeBotError, registerWebhook } from '../telegram/bot.ts';
+import { createTenantDirectory } from '../tenants/tenant-directory.ts';
 
 export interface WebProcessDeps {
   config: Config;
@@ -32,6 +33,7 @@ export interface WebProcessDeps {
 export function createWebProcess(deps: WebProcessDeps) {
   const { config, logger } = deps;
   const redis = createRedisConnection(deps.redisUrl, 'producer', 'web');
+  const tenants = createTenantDirectory({ orm: deps.orm, config, logger });
   const queues = createQueues(redis, config);
   const relay = createOutboxRelay({
     orm: deps.orm,
@@ -43,6 +45,7 @@ export function createWebProcess(deps: WebProcessDeps) {
   const liveEvents = createLiveEventPublisher(redis, config.redis.queuePrefix);
   const panelSocket = createPanelWebSocketServer({
     config,
+    tenants,
     orm: deps.orm,
     redisUrl: deps.redisUrl,
     logger,
@@ -56,6 +59,7 @@ export function createWebProcess(deps: WebProcessDeps) {
   const app = createHttpApp({
     config,
     orm: deps.orm,
+    tenants,
     redis,
     logger,
     metrics: deps.metrics,
@@ -79,6 +83,7 @@ export function createWebProcess(deps: WebProcessDeps) {
   return {
     app,
     server,
+    tenants,
     queues,
     relay,
     liveEvents,

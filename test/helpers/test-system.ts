@@ -6,10 +6,13 @@ import { type Config, loadConfig } from '../../src/config/env.ts';
 import { createLogger, type Logger } from '../../src/config/logger.ts';
 import { createOrm, forkForTenant } from '../../src/db/orm.ts';
 import { type FakeTelegramBotApi, startFakeTelegramBotApi } from '../../src/dev/fake-telegram-bot-api.ts';
+import { startFakeTelegramFleet } from '../../src/dev/fake-telegram-fleet.ts';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
 import { createWebProcess } from '../../src/processes/web-process.ts';
 import type { JobCatalogue } from '../../src/queue/job-catalogue.ts';
 import { createTelegramSender } from '../../src/telegram/telegram-sender.ts';
+import { createTenant } from '../../src/tenants/tenant-admin.ts';
+import { secretBoxOf, type TenantDirectory } from '../../src/tenants/tenant-directory.ts';
 import type { Handlers } from '../../workers/job-runner.ts';
 import { createWorkerProcess } from '../../workers/worker-process.ts';
 import { type FakeOpenAi, startFakeOpenAi } from '../fakes/fake-openai-server.ts';
@@ -33,14 +36,38 @@ export interface TestSystemOptions {
   replicaUrls?: (url: string) => string[];
   /** A catalogue with extra jobs and their handlers, for the in-process worker. */
   jobs?: { catalogue: JobCatalogue; handlers: Handlers };
+  /**
+   * More coaches beside the default tenant, each with its own bot on its own fake Bot API behind
+   * one TELEGRAM_API_ROOT (src/dev/fake-telegram-fleet.ts). Created before the processes start.
+   */
+  tenants?: Array<{ slug: string; name?: string; aiRequestsPerMinute?: number; aiPlansPerDay?: number }>;
 }
+
+/** A tenant a test system created: its ids, its bot's token and fake, and its own bot API secret. */
+export interface TestTenant {
+  id: string;
+  slug: string;
+  botToken: string;
+  botApiSecret: string;
+  telegram: FakeTelegramBotApi;
+  /** `Authorization: tma …` signed by this tenant's bot. */
+  authHeader(user: TestUser, options?: Parameters<typeof authHeader>[1]): string;
+}
+
+/** Seals tenants' bot tokens in every test system (a fixed key: test data only). */
+export const TEST_TENANT_SECRET_KEY = 'a1'.repeat(32);
 
 export interface TestSystem {
   baseUrl: string;
   config: Config;
   orm: MikroORM;
   db: TestDatabase;
+  /** The default tenant's fake Bot API. */
   telegram: FakeTelegramBotApi;
+  /** The tenants of `options.tenants`, by slug. */
+  tenants: Record<string, TestTenant>;
+  /** The web process's view of the tenant table, for apps and servers a test builds itself. */
+  tenantDirectory: TenantDirectory;
   openai: FakeOpenAi | undefined;
   logs: string[];
   /** The system's logger (its lines land in `logs`), for domain calls a test makes directly. */
@@ -74,7 +101,12 @@ function memoryLogger(lines: string[]): Logger {
 /** A real system: own database, own queue prefix, real Redis, fake Telegram and OpenAI servers. */
 export async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSystem> {
   const db = await createTestDatabase();
-  const telegram = await startFakeTelegramBotApi({ token: TEST_BOT_TOKEN, ...options.telegramLimits });
+  const fleet = options.tenants?.length
+    ? await startFakeTelegramFleet([{ token: TEST_BOT_TOKEN, ...options.telegramLimits }])
+    : undefined;
+  const telegram =
+    fleet?.bot(TEST_BOT_TOKEN) ??
+    (await startFakeTelegramBotApi({ token: TEST_BOT_TOKEN, ...options.telegramLimits }));
   const openai = options.openai ? await startFakeOpenAi() : undefined;
   const childEnv: Record<string, string> = {
     NODE_ENV: 'test',
@@ -84,7 +116,8 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: uniquePrefix('q'),
     TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
-    TELEGRAM_API_ROOT: telegram.apiRoot,
+    TELEGRAM_API_ROOT: fleet?.apiRoot ?? telegram.apiRoot,
+    TENANT_SECRET_KEY: TEST_TENANT_SECRET_KEY,
     TELEGRAM_MINI_APP_URL: 'https://coach.example/app',
     // Generous, so a loaded CI machine never times out a request; tests of timeouts set their own.
     TELEGRAM_TIMEOUT_MS: '10000',
@@ -114,6 +147,25 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
   });
   // Tests read and assert through their own connection, which no simulated outage touches.
   const assertOrm = options.systemDatabaseUrl ? await createOrm({ url: db.url, poolMax: 2 }) : orm;
+  const tenants: Record<string, TestTenant> = {};
+  for (const [index, spec] of (options.tenants ?? []).entries()) {
+    const botToken = `${2000000001 + index}:AAFakeTenantToken${spec.slug.replace(/[^A-Za-z0-9]/g, '')}Bot`;
+    const fakeBot = await fleet!.addBot(botToken, options.telegramLimits);
+    const created = await createTenant(assertOrm, secretBoxOf(config), {
+      slug: spec.slug,
+      name: spec.name ?? `Coach ${spec.slug}`,
+      botToken,
+      botUsername: `${spec.slug.replace(/-/g, '_')}_coach_bot`,
+      aiRequestsPerMinute: spec.aiRequestsPerMinute,
+      aiPlansPerDay: spec.aiPlansPerDay,
+    });
+    tenants[spec.slug] = {
+      ...created,
+      botToken,
+      telegram: fakeBot,
+      authHeader: (user, signOptions) => authHeader(user, { token: botToken, ...signOptions }),
+    };
+  }
 
   // Web and in-process worker share one registry, as in `npm start`.
   const metrics = createMetrics();
@@ -156,6 +208,8 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     orm,
     db,
     telegram,
+    tenants,
+    tenantDirectory: web.tenants,
     openai,
     logs,
     logger,
@@ -203,7 +257,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       await removeRedisKeys(config.redis.queuePrefix);
       await orm.close();
       if (assertOrm !== orm) await assertOrm.close();
-      await telegram.close();
+      await (fleet ?? telegram).close();
       await openai?.close();
       await db.drop();
     },

@@ -1,11 +1,11 @@
 import { parseSignatureHeader, webhookSignatureMatches } from '../../billing/webhook-signature.ts';
 import { AppError, NotFoundError, UnauthorizedError } from '../../domain/errors.ts';
 import { bearerTokenMatches } from '../../observability/metrics-endpoint.ts';
-import { sameSecret } from '../../security/constant-time.ts';
 import { botApiAuth } from '../bot-api-auth.ts';
 import { panelAuth, panelLoginRateLimit } from '../panel-session-auth.ts';
 import type { AppMiddleware as Middleware } from '../request-state.ts';
 import { requirePermission } from '../require-permission.ts';
+import { webhookSecretGuard } from '../telegram-webhook-guard.ts';
 import { tmaAuth } from '../tma-auth.ts';
 import type { Access } from './access.ts';
 import type { RouteDeps } from './route-deps.ts';
@@ -46,26 +46,6 @@ export function createGuards(deps: RouteDeps): (access: Access) => Middleware[] 
       case 'opsBasic':
         throw new Error('opsBasic routes are served by Bull Board, which checks its own credentials');
     }
-  };
-}
-
-/** Telegram proves a webhook delivery is its own with the secret_token we gave setWebhook. */
-function webhookSecretGuard(expected: string | undefined, deps: Pick<RouteDeps, 'logger'>): Middleware {
-  return async (ctx, next) => {
-    // Long-polling mode: the endpoint is declared but off, as if it did not exist.
-    if (!expected) throw new NotFoundError('not_found', 'No such endpoint.');
-    const given = ctx.get('x-telegram-bot-api-secret-token');
-    if (!given || !sameSecret(given, expected)) {
-      (ctx.state.log ?? deps.logger).warn(
-        { event: 'telegram_webhook_secret_mismatch', ip: ctx.ip, present: given !== '' },
-        'telegram webhook secret mismatch',
-      );
-      throw new UnauthorizedError(
-        'invalid_webhook_secret',
-        'The X-Telegram-Bot-Api-Secret-Token header is missing or wrong.',
-      );
-    }
-    await next();
   };
 }
 

@@ -7,12 +7,15 @@ import type { Logger } from '../../config/logger.ts';
 import type { LiveEventPublisher } from '../../domain/live-events.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { StarsApi } from '../../telegram/stars-api.ts';
+import type { TenantDirectory } from '../../tenants/tenant-directory.ts';
 import type { SharedRateLimiter } from '../shared-rate-limiter.ts';
 
 /** What route handlers may use; built once per app by createHttpApp. */
 export interface RouteDeps {
   config: Config;
   orm: MikroORM;
+  /** Every coach of this deployment, with their bots (read through a short cache). */
+  tenants: TenantDirectory;
   /** The web process's fail-fast producer connection. */
   redis: Redis;
   logger: Logger;

@@ -1,0 +1,121 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { Tenant } from '../db/entities/index.ts';
+import type { SecretBox } from './secret-box.ts';
+import { sealContext } from './tenant-directory.ts';
+import { RESERVED_SLUGS, TENANT_SLUG_PATTERN } from './tenant-urls.ts';
+
+/** What an operator asked for cannot be done as asked; `code` says which input to fix. */
+export class TenantInputError extends Error {
+  override name = 'TenantInputError';
+  constructor(
+    readonly code:
+      | 'invalid_slug'
+      | 'slug_taken'
+      | 'invalid_bot_token'
+      | 'bot_taken'
+      | 'no_secret_key'
+      | 'not_found',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const BOT_TOKEN_PATTERN = /^(\d+):[A-Za-z0-9_-]{20,}$/;
+
+export interface NewTenant {
+  slug: string;
+  name: string;
+  botToken: string;
+  botUsername?: string;
+  aiRequestsPerMinute?: number;
+  aiPlansPerDay?: number;
+}
+
+export interface CreatedTenant {
+  id: string;
+  slug: string;
+  /** Shown once: the tenant's own X-Bot-Api-Secret. Only its digest is stored. */
+  botApiSecret: string;
+}
+
+const newSecret = () => randomBytes(32).toString('base64url');
+const hexDigest = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
+
+export function checkSlug(slug: string): void {
+  if (!TENANT_SLUG_PATTERN.test(slug)) {
+    throw new TenantInputError(
+      'invalid_slug',
+      `Invalid slug "${slug}": use 1-40 lower-case letters, digits and inner hyphens (e.g. "anna-fit").`,
+    );
+  }
+  if (RESERVED_SLUGS.has(slug)) throw new TenantInputError('invalid_slug', `The slug "${slug}" is reserved.`);
+}
+
+export function botIdOf(botToken: string): string {
+  const match = BOT_TOKEN_PATTERN.exec(botToken);
+  if (!match) {
+    throw new TenantInputError(
+      'invalid_bot_token',
+      'The bot token must look like 123456:ABC-DEF... (from @BotFather).',
+    );
+  }
+  return match[1]!;
+}
+
+/**
+ * A new coach: its row with the bot token and a fresh webhook secret sealed, and a bot API secret
+ * of its own whose digest alone is kept. One statement, so a failure leaves nothing behind.
+ */
+export async function createTenant(
+  orm: MikroORM,
+  box: SecretBox | undefined,
+  input: NewTenant,
+): Promise<CreatedTenant> {
+  checkSlug(input.slug);
+  const botId = botIdOf(input.botToken);
+  if (!box) {
+    throw new TenantInputError(
+      'no_secret_key',
+      'Set TENANT_SECRET_KEY first (npm run -s cli -- secret:generate --bytes 32).',
+    );
+  }
+  const em = orm.em.fork({ clear: true });
+  const taken = await em.findOne(
+    Tenant,
+    { $or: [{ slug: input.slug }, { botId }] },
+    { fields: ['slug', 'botId'] },
+  );
+  if (taken?.slug === input.slug)
+    throw new TenantInputError('slug_taken', `A tenant "${input.slug}" exists already.`);
+  if (taken) throw new TenantInputError('bot_taken', `This bot already belongs to tenant "${taken.slug}".`);
+  const id = randomUUID();
+  const botApiSecret = newSecret();
+  const now = new Date();
+  try {
+    await em.insert(Tenant, {
+      id,
+      slug: input.slug,
+      name: input.name,
+      botId,
+      botUsername: input.botUsername ?? null,
+      botTokenSealed: box.seal(input.botToken, sealContext(id, 'bot_token')),
+      webhookSecretSealed: box.seal(newSecret(), sealContext(id, 'webhook_secret')),
+      botApiSecretDigest: hexDigest(botApiSecret),
+      aiRequestsPerMinute: input.aiRequestsPerMinute ?? null,
+      aiPlansPerDay: input.aiPlansPerDay ?? null,
+      createdAt: now,
+      updatedAt: now,
+    });
+  } catch (error) {
+    // Two creates racing past the check above: the unique constraints decide.
+    const detail = String((error as { constraint?: string }).constraint ?? (error as Error).message);
+    if (detail.includes('tenant_slug_unique'))
+      throw new TenantInputError('slug_taken', `A tenant "${input.slug}" exists already.`);
+    if (detail.includes('tenant_bot_id_unique'))
+      throw new TenantInputError('bot_taken', 'This bot already belongs to another tenant.');
+    throw error;
+  }
+  return { id, slug: input.slug, botApiSecret };
+}
