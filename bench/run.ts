@@ -2,6 +2,7 @@ import { billingSync } from './billing-sync.ts';
 import { broadcastFanOut } from './broadcast-fanout.ts';
 import { notificationThroughput } from './notification-throughput.ts';
 import { planDrain } from './plan-drain.ts';
+import { tenantFairness } from './tenant-fairness.ts';
 
 /** `npm run bench [-- <name> [args...]]`: runs one benchmark (or all) and prints JSON results. */
 const benchmarks: Record<string, (...args: number[]) => Promise<Record<string, number>>> = {
@@ -9,6 +10,7 @@ const benchmarks: Record<string, (...args: number[]) => Promise<Record<string, n
   broadcast: broadcastFanOut,
   plans: planDrain,
   billing: billingSync,
+  fairness: tenantFairness,
 };
 
 const [name, ...args] = process.argv.slice(2);

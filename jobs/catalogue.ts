@@ -1,4 +1,4 @@
-import { JOBS, type JobCatalogue } from '../src/queue/job-catalogue.ts';
+import { catalogueProblems, JOBS, type JobCatalogue } from '../src/queue/job-catalogue.ts';
 import { fanOutBroadcastJob } from './fan-out-broadcast.ts';
 import { generatePlanJob } from './generate-plan.ts';
 import type { JobHandler, JobHandlers } from './job-definition.ts';
@@ -17,13 +17,14 @@ export const jobHandlers: JobHandlers = {
 
 /**
  * Checked again at boot, for catalogues assembled at run time (tests add jobs): every job has
- * exactly one handler and no handler is for a job the catalogue does not know.
+ * exactly one handler, no handler is for a job the catalogue does not know, and every payload
+ * names its tenant.
  */
 export function checkHandlers(
   catalogue: JobCatalogue = JOBS,
   handlers: Record<string, JobHandler<never>> = jobHandlers,
 ): void {
-  const problems: string[] = [];
+  const problems = catalogueProblems(catalogue);
   for (const name of Object.keys(catalogue))
     if (!handlers[name]) problems.push(`job "${name}" has no handler`);
   for (const name of Object.keys(handlers))

@@ -62,7 +62,7 @@ export const fanOutBroadcastJob = defineJob('notifications.broadcast', {
         await enqueueOnce(
           tx,
           'notifications.send',
-          inserted.map((notificationId) => ({ tenantId, notificationId })),
+          inserted.map((notificationId) => ({ tenantId, notificationId, bulk: true })),
         );
         total += inserted.length;
         cursor = row!.last_id ?? cursor;

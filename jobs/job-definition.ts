@@ -2,23 +2,27 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { PlanProvider } from '../src/ai/plan-provider.ts';
+import type { TenantAiBudget } from '../src/ai/tenant-ai-budget.ts';
 import type { BillingSyncDeps } from '../src/billing/billing-sync.ts';
 import type { Logger } from '../src/config/logger.ts';
 import type { ThrottledLiveEvents } from '../src/domain/live-events.ts';
 import type { Metrics } from '../src/observability/metrics.ts';
 import type { AppJobs, JobCatalogue, JobName } from '../src/queue/job-catalogue.ts';
-import type { SendPacer } from '../src/queue/send-pacer.ts';
-import type { TelegramSender } from '../src/telegram/telegram-sender.ts';
+import type { TenantDirectory } from '../src/tenants/tenant-directory.ts';
+import type { TenantBots } from '../workers/tenant-bots.ts';
 
 /** What a handler may use. Built once per worker process by a factory; no container, nothing optional. */
 export interface JobDeps {
   orm: MikroORM;
   logger: Logger;
+  /** Limited by AI_REQUESTS_PER_MINUTE across every worker; the tenant's own budget is aiBudget. */
   planProvider: PlanProvider;
-  telegram: TelegramSender;
-  miniAppUrl: string | undefined;
-  /** Spaces Telegram sends globally and per chat, across all worker processes. */
-  pacer: SendPacer;
+  /** Each tenant's AI requests per minute and plans per day. */
+  aiBudget: TenantAiBudget;
+  /** Every tenant as this process sees it (URLs such as the tenant's Mini App, budgets). */
+  tenants: TenantDirectory;
+  /** Each tenant's own bot: a sender and that bot's pacer (Telegram's limits are per bot). */
+  bots: TenantBots;
   liveEvents: ThrottledLiveEvents;
   /** Fail-fast producer connection and key prefix, for caches and locks shared by every worker. */
   redis: { client: Redis; keyPrefix: string };
@@ -36,7 +40,10 @@ export interface JobContext {
   log: Logger;
   /** Retry no sooner than `ms` from now; spends an attempt (the upstream failed). */
   retryAfter(ms: number, reason: string): never;
-  /** An upstream asked everyone to slow down: pause the queue on every worker; no attempt spent. */
+  /**
+   * An upstream asked everyone to slow down: pause the whole queue on every worker, for every
+   * tenant; no attempt spent. Never for a condition of one tenant (its bot, its AI budget): delay.
+   */
   rateLimited(ms: number): never;
   /** Run again in `ms` without spending an attempt, merging `data` into the payload first. */
   delay(ms: number, data?: Record<string, unknown>): never;

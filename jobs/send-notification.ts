@@ -10,9 +10,12 @@ import {
   TelegramUnauthorizedError,
   TelegramUserBlockedError,
 } from '../src/telegram/telegram-errors.ts';
+import type { TenantBot } from '../workers/tenant-bots.ts';
 import { defineJob, type JobContext, type JobDeps } from './job-definition.ts';
 
 const UNAUTHORIZED_PAUSE_MS = 60_000;
+/** A tenant without a usable bot: its messages wait this long before looking again. */
+const NO_BOT_RECHECK_MS = 60_000;
 
 /**
  * notifications.send: sends one stored notification, at most once (src/domain/notification-lifecycle.ts).
@@ -21,6 +24,22 @@ const UNAUTHORIZED_PAUSE_MS = 60_000;
  */
 export const sendNotificationJob = defineJob('notifications.send', {
   async handle({ tenantId, notificationId, sendSlotAt }, deps, ctx) {
+    const found = await deps.bots.botFor(tenantId);
+    if (found.kind === 'unknown_tenant') return ctx.fail(`tenant ${tenantId} no longer exists`);
+    if (found.kind === 'no_bot') {
+      // Nothing is wrong with the message: it waits (pending) until the coach's bot is fixed.
+      ctx.log.warn(
+        {
+          event: 'notification_waiting_for_bot',
+          tenant: found.tenant.slug,
+          notificationId,
+          reason: found.reason,
+        },
+        'tenant has no usable bot; the message waits',
+      );
+      return ctx.delay(NO_BOT_RECHECK_MS);
+    }
+    const bot = found.bot;
     const em = forkForTenant(deps.orm, tenantId);
     const notification = await em.findOne(Notification, { id: notificationId });
     if (!notification || ['sent', 'failed', 'uncertain'].includes(notification.status)) return;
@@ -39,21 +58,21 @@ export const sendNotificationJob = defineJob('notifications.send', {
     }
 
     // Wait for the planned send time first and claim only then: a worker that dies while waiting
-    // (a busy chat, a 429 pause of up to retry_after) leaves the row `pending`, so whoever runs the
-    // job next still sends it. A chat busy for a while sends the job back to the delayed set (no
-    // attempt spent, no worker held) holding its reserved slot.
-    const pace = await deps.pacer.reserve(notification.chatId, sendSlotAt);
+    // leaves the row `pending`, so whoever runs the job next still sends it. A slot further away
+    // (a busy chat, this bot's broadcast backlog, a 429 pause) sends the job back to the delayed
+    // set (no attempt spent, no worker held) holding its reserved slot.
+    const pace = await bot.pacer.reserve(notification.chatId, sendSlotAt);
     if (pace.kind === 'delay') return ctx.delay(pace.delayMs, { sendSlotAt: pace.slot });
     if (pace.waitMs > 0) await sleep(pace.waitMs);
 
     // From here until Telegram answers, a crash may or may not have delivered the message.
     if (!(await lifecycle.claim(em, notification))) return;
     try {
-      const { messageId } = await deps.telegram.sendMessage({
+      const { messageId } = await bot.telegram.sendMessage({
         chatId: notification.chatId,
         text: notification.text,
         ...(notification.button ? { openAppButton: notification.button } : {}),
-        pace: (partIndex, send) => paceSend(deps.pacer, notification.chatId, partIndex, send),
+        pace: (partIndex, send) => paceSend(bot.pacer, notification.chatId, partIndex, send),
       });
       await lifecycle.sent(em, deps, notification, String(messageId));
       ctx.log.info(
@@ -61,7 +80,7 @@ export const sendNotificationJob = defineJob('notifications.send', {
         'notification sent',
       );
     } catch (error) {
-      await handleSendError(em, deps, ctx, notification, error);
+      await handleSendError(em, deps, bot, ctx, notification, error);
     }
   },
 
@@ -83,20 +102,24 @@ export const sendNotificationJob = defineJob('notifications.send', {
 async function handleSendError(
   em: EntityManager,
   deps: JobDeps,
+  bot: TenantBot,
   ctx: JobContext,
   notification: Notification,
   error: unknown,
 ): Promise<void> {
   const id = notification.id;
+  const tenant = bot.tenant.slug;
+  // Telegram's limits and tokens are per bot: a 429 or 401 pauses this bot's pacer only (its other
+  // messages are then delayed, holding no worker) and never the queue every tenant shares.
   if (error instanceof TelegramRateLimitedError) {
-    // Telegram did not deliver; hold every worker back for retry_after, without spending an attempt.
+    // Telegram did not deliver; no attempt spent.
     await lifecycle.release(em, notification);
-    await deps.pacer.pauseAll(error.retryAfterMs);
+    await bot.pacer.pauseAll(error.retryAfterMs);
     ctx.log.warn(
-      { event: 'telegram_rate_limited', retryAfterMs: error.retryAfterMs },
+      { event: 'telegram_rate_limited', tenant, retryAfterMs: error.retryAfterMs },
       'Telegram asked to slow down',
     );
-    return ctx.rateLimited(error.retryAfterMs);
+    return ctx.delay(error.retryAfterMs);
   }
   if (error instanceof TelegramUserBlockedError) {
     await lifecycle.blocked(em, deps, notification);
@@ -110,9 +133,12 @@ async function handleSendError(
     // The bot token is wrong or revoked: every message would fail the same way. Keep them all
     // pending and check again in a minute, instead of failing every notification for good.
     await lifecycle.release(em, notification);
-    await deps.pacer.pauseAll(UNAUTHORIZED_PAUSE_MS);
-    ctx.log.error({ event: 'telegram_unauthorized' }, 'Telegram rejected the bot token; sending paused');
-    return ctx.rateLimited(UNAUTHORIZED_PAUSE_MS);
+    await bot.pacer.pauseAll(UNAUTHORIZED_PAUSE_MS);
+    ctx.log.error(
+      { event: 'telegram_unauthorized', tenant },
+      "Telegram rejected the tenant's bot token; its sending paused",
+    );
+    return ctx.delay(UNAUTHORIZED_PAUSE_MS);
   }
   if (error instanceof TelegramChatNotFoundError || error instanceof TelegramBadRequestError) {
     await lifecycle.failed(em, deps, notification, 'sending', error.message);
@@ -140,7 +166,7 @@ async function handleSendError(
  * messages of their own for Telegram's limits, so each first waits for a planned slot.
  */
 async function paceSend<T>(
-  pacer: JobDeps['pacer'],
+  pacer: TenantBot['pacer'],
   chatId: string,
   partIndex: number,
   send: () => Promise<T>,

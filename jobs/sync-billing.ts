@@ -14,13 +14,16 @@ import { defineJob } from './job-definition.ts';
  */
 export const syncBillingJob = defineJob('billing.sync', {
   async handle({ tenantId, telegramIds, trigger }, deps, ctx) {
+    const tenant = await deps.tenants.byId(tenantId);
+    // A removed tenant's scheduler is removed too (src/queue/tenant-schedulers.ts); nothing to sync.
+    if (!tenant) return ctx.fail(`tenant ${tenantId} no longer exists`);
     try {
       const summary = await runBillingSync({
         orm: deps.orm,
         metrics: deps.metrics,
         log: ctx.log,
         billing: deps.billing,
-        miniAppUrl: deps.miniAppUrl,
+        miniAppUrl: tenant.miniAppUrl,
         tenantId,
         ...(telegramIds ? { telegramIds } : {}),
       });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import Koa from 'koa';
@@ -7,6 +8,7 @@ import { botApiAuth } from '../src/http/bot-api-auth.ts';
 import { errorMiddleware } from '../src/http/error-middleware.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
 import { closeRedis, createRedisConnection } from '../src/queue/redis-connection.ts';
+import type { TenantProfile } from '../src/tenants/tenant-directory.ts';
 import { expectError } from './helpers/expect-error.ts';
 import { uniquePrefix } from './helpers/test-database.ts';
 
@@ -14,8 +16,21 @@ import { uniquePrefix } from './helpers/test-database.ts';
 
 const NEW = 'new-secret-bbbbbbbbbbbbbbbbbbbb';
 
+/** The request's tenant (set by tenant resolution in the app): here one with or without its own secret. */
+function tenantWith(ownSecret?: string): TenantProfile {
+  return {
+    slug: 'b',
+    isDefault: false,
+    botApiSecretDigest: ownSecret && createHash('sha256').update(ownSecret).digest('hex'),
+  } as TenantProfile;
+}
+
 /** The middleware alone, for configurations no full system needs to be started for. */
-async function bareApp(env: Record<string, string>, redisUrl = 'redis://127.0.0.1:1') {
+async function bareApp(
+  env: Record<string, string>,
+  redisUrl = 'redis://127.0.0.1:1',
+  tenant: TenantProfile = tenantWith(),
+) {
   const config = loadConfig({ NODE_ENV: 'test', QUEUE_PREFIX: uniquePrefix('bare'), ...env });
   const redis = createRedisConnection(redisUrl, 'producer', 'bot-api-test');
   const metrics = createMetrics();
@@ -25,6 +40,10 @@ async function bareApp(env: Record<string, string>, redisUrl = 'redis://127.0.0.
   });
   app.silent = true;
   app.use(errorMiddleware);
+  app.use((ctx, next) => {
+    ctx.state.tenant = tenant;
+    return next();
+  });
   app.use(botApiAuth({ config, metrics, redis, logger: createLogger('silent') }));
   app.use((ctx) => {
     ctx.body = { ok: true };
@@ -47,6 +66,25 @@ test('no secret configured → 503 bot_api_not_configured', async (t) => {
     await expectError(t, await app.get({ 'x-bot-api-secret': '' }), 503, 'bot_api_not_configured');
   } finally {
     await app.close();
+  }
+});
+
+test("a tenant's own secret opens the bot API for that tenant without a platform secret", async (t) => {
+  const OWN = 'tenant-own-secret-cccccccccccccccc';
+  const app = await bareApp({ BOT_API_RATE_LIMIT_PER_MINUTE: '100' }, undefined, tenantWith(OWN));
+  try {
+    t.is((await app.get({ 'x-bot-api-secret': OWN })).status, 200);
+    await expectError(t, await app.get({ 'x-bot-api-secret': NEW }), 403, 'forbidden');
+  } finally {
+    await app.close();
+  }
+  // With both, either works for this tenant.
+  const both = await bareApp({ TELEGRAM_BOT_API_SECRET: NEW }, undefined, tenantWith(OWN));
+  try {
+    t.is((await both.get({ 'x-bot-api-secret': OWN })).status, 200);
+    t.is((await both.get({ 'x-bot-api-secret': NEW })).status, 200);
+  } finally {
+    await both.close();
   }
 });
 

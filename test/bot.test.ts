@@ -12,6 +12,7 @@ import { type FakeTelegramBotApi, startFakeTelegramBotApi } from '../src/dev/fak
 import { createMetrics } from '../src/observability/metrics.ts';
 import { createBotProcess } from '../src/processes/bot-process.ts';
 import { configureBot, createBot } from '../src/telegram/bot.ts';
+import { configuredDefaultTenant } from '../src/telegram/configured-default-tenant.ts';
 import { TEST_BOT_TOKEN, validAnswers } from './helpers/init-data.ts';
 import { seedUsers } from './helpers/seed.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database.ts';
@@ -49,7 +50,14 @@ function botWith(config: Config, botOrm: MikroORM = orm): Telegraf {
   const logger = createLogger('debug', {
     write: (line: string) => void logs.push(line),
   } as pino.DestinationStream);
-  const created = createBot({ config, orm: botOrm, logger, metrics: createMetrics(), updates: 'webhook' });
+  const created = createBot({
+    config,
+    tenant: configuredDefaultTenant(config),
+    orm: botOrm,
+    logger,
+    metrics: createMetrics(),
+    updates: 'webhook',
+  });
   created.botInfo = BOT_INFO;
   return created;
 }
@@ -341,7 +349,7 @@ test('the panel URL: TELEGRAM_PANEL_URL, else next to the Mini App; http is a li
 
 test.serial('configureBot sets English and Russian commands and the web_app menu button', async (t) => {
   const before = fake.calls.length;
-  await configureBot(bot, configFor());
+  await configureBot(bot, configuredDefaultTenant(configFor()));
   const calls = fake.calls.slice(before);
   const commands = calls.filter((call) => call.method === 'setMyCommands').map((call) => call.body);
   t.is(commands.length, 2);
@@ -356,7 +364,7 @@ test.serial('configureBot sets English and Russian commands and the web_app menu
   });
 
   const from = fake.calls.length;
-  await configureBot(bot, configFor({ TELEGRAM_MINI_APP_URL: 'http://localhost:5173/' }));
+  await configureBot(bot, { miniAppUrl: 'http://localhost:5173/' });
   const reset = fake.calls.slice(from).find((call) => call.method === 'setChatMenuButton');
   t.deepEqual((reset!.body as { menu_button: unknown }).menu_button, { type: 'default' });
 });

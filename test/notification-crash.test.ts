@@ -6,8 +6,9 @@ import { Notification, TelegramUser } from '../src/db/entities/index.ts';
 import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
 import { queueNotification } from '../src/domain/notifications.ts';
 import { createSendPacer } from '../src/queue/send-pacer.ts';
+import { botIdFromToken } from '../workers/tenant-bots.ts';
 import { spawnWorker } from './helpers/child-worker.ts';
-import { authHeader } from './helpers/init-data.ts';
+import { authHeader, TEST_BOT_TOKEN } from './helpers/init-data.ts';
 import { TEST_REDIS_URL } from './helpers/test-database.ts';
 import { startTestSystem } from './helpers/test-system.ts';
 import { waitFor } from './helpers/wait-for.ts';
@@ -38,6 +39,8 @@ test('a worker killed while a message waits for its send slot: the next worker s
   const pacer = createSendPacer({
     redis,
     keyPrefix: prefix,
+    // The default tenant's bot: each bot has its own pacer.
+    botId: botIdFromToken(TEST_BOT_TOKEN),
     messagesPerSecond: system.config.telegram.messagesPerSecond,
     requestTimeoutMs: system.config.telegram.timeoutMs,
   });

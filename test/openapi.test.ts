@@ -8,7 +8,15 @@ let document: {
   openapi: string;
   paths: Record<
     string,
-    Record<string, { operationId: string; security: unknown[]; responses: Record<string, unknown> }>
+    Record<
+      string,
+      {
+        operationId: string;
+        security: unknown[];
+        parameters: Array<{ name: string; in: string }>;
+        responses: Record<string, unknown>;
+      }
+    >
   >;
 };
 test.before(async () => {
@@ -55,4 +63,17 @@ test('panel operations name the permission they need, with initData or the panel
   const login = document.paths['/api/panel/session']?.post;
   t.deepEqual(login?.security, []);
   t.truthy(login?.responses['429']);
+});
+
+test('API operations take the optional X-Tenant header; pages and webhooks name the tenant in their path', (t) => {
+  const survey = document.paths['/api/surveys']?.post;
+  const header = survey?.parameters.find((parameter) => parameter.in === 'header');
+  t.like(header, { name: 'X-Tenant', required: false });
+  t.truthy(survey?.responses['404'], 'an unknown tenant is documented');
+  const page = document.paths['/app/{tenantSlug}/']?.get;
+  t.deepEqual(
+    page?.parameters.map((parameter) => `${parameter.in} ${parameter.name}`),
+    ['path tenantSlug'],
+  );
+  t.truthy(document.paths['/panel/{tenantSlug}/']?.get);
 });

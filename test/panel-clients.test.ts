@@ -71,7 +71,7 @@ async function clientsApp() {
     redis,
     logger,
     metrics: createMetrics(),
-    bot: undefined,
+    webhookBots: undefined,
     queues: [],
     routes: panelClientRoutes,
     liveEvents: { publish: (_tenant, event) => events.push(event) },

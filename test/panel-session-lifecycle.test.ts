@@ -82,7 +82,7 @@ test('without a bot token the login is 503 auth_not_configured', async (t) => {
     redis,
     logger: system.logger,
     metrics: createMetrics(),
-    bot: undefined,
+    webhookBots: undefined,
     liveEvents: noLiveEvents,
     queues: [],
     isShuttingDown: () => false,

@@ -8,10 +8,8 @@ import { Outbox, PersonalPlan } from '../src/db/entities/index.ts';
 import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
 import { planFailedMessage } from '../src/domain/notification-texts.ts';
 import { jobIdOf } from '../src/queue/outbox-writer.ts';
-import { createTelegramSender } from '../src/telegram/telegram-sender.ts';
 import { createWorkerProcess } from '../workers/worker-process.ts';
 import { spawnWorker, stopWorker } from './helpers/child-worker.ts';
-import { TEST_BOT_TOKEN } from './helpers/init-data.ts';
 import { TEST_REDIS_URL } from './helpers/test-database.ts';
 import { startTestSystem } from './helpers/test-system.ts';
 import { waitFor } from './helpers/wait-for.ts';
@@ -106,12 +104,6 @@ test('a plan the reconciler fails ends exactly like one its job failed: message,
     serveMetrics: false,
     redisUrl: TEST_REDIS_URL,
     planProvider: createPlanProvider(system.config.ai),
-    telegram: createTelegramSender({
-      botToken: TEST_BOT_TOKEN,
-      apiRoot: system.telegram.apiRoot,
-      timeoutMs: 10_000,
-    }),
-    miniAppUrl: 'https://coach.example/app',
   });
   await worker.start();
   t.teardown(() => worker.stop());

@@ -1,10 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import test from 'ava';
 import type { z } from 'zod';
-import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
+import { DEFAULT_TENANT_ID, forkForTenant } from '../src/db/orm.ts';
 import { createPanelSession } from '../src/domain/panel-sessions.ts';
 import { ROUTES } from '../src/http/route-table.ts';
-import type { Access } from '../src/http/routing/access.ts';
 import type { RouteDefinition } from '../src/http/routing/define-route.ts';
 import { authHeader } from './helpers/init-data.ts';
 import { rawRequest } from './helpers/raw-http.ts';
@@ -35,12 +34,14 @@ interface Caller {
   /** Telegram users: their role, or null for a plain Mini App user. */
   role?: keyof typeof GRANTS | null;
   kind?: 'bot' | 'webhook' | 'metrics' | 'ops' | 'billing';
+  /** Telegram: whose bot's webhook secret it sends (each tenant's webhook checks its own). */
+  webhookOf?: 'default' | 'b';
   /**
    * A browser with a panel session cookie (and the CSRF header the panel page sends); a fresh
    * session per route, since logging out is one of the routes. `cookieName` sends the token under
    * another name, which must open nothing.
    */
-  session?: { telegramId: string; cookieName?: string };
+  session?: { telegramId: string; cookieName?: string; tenant?: 'b' };
 }
 
 const tma = (id: number) => ({ authorization: authHeader({ id }) });
@@ -52,7 +53,12 @@ const CALLERS: Caller[] = [
   { name: 'owner', headers: tma(700004), role: 'owner' },
   { name: 'configured owner', headers: tma(700005), role: 'owner' },
   { name: 'bot', headers: { 'x-bot-api-secret': BOT_SECRET }, kind: 'bot' },
-  { name: 'telegram', headers: { 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET }, kind: 'webhook' },
+  {
+    name: 'telegram',
+    headers: { 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET },
+    kind: 'webhook',
+    webhookOf: 'default',
+  },
   // Its header is the HMAC of each request's body, added when sending (headersFor).
   { name: 'billing service', headers: {}, kind: 'billing' },
   { name: 'prometheus', headers: { authorization: `Bearer ${METRICS_TOKEN}` }, kind: 'metrics' },
@@ -74,8 +80,75 @@ const CALLERS: Caller[] = [
   },
 ];
 
+/**
+ * Callers of the second coach (tenant `b`, its own bot), added once the system has made it: its
+ * own users with its own initData, and credentials of the default tenant presented to it, which
+ * must open nothing there (and the other way round).
+ */
+function tenantCallers(b: TestSystem['tenants'][string], bWebhookSecret: string): Caller[] {
+  const asB = { 'x-tenant': 'b' };
+  return [
+    {
+      name: "telegram for b's bot",
+      headers: { 'x-telegram-bot-api-secret-token': bWebhookSecret },
+      kind: 'webhook',
+      webhookOf: 'b',
+    },
+    {
+      name: "b's Mini App user",
+      headers: { ...asB, authorization: b.authHeader({ id: 700001 }) },
+      role: null,
+    },
+    { name: "b's owner", headers: { ...asB, authorization: b.authHeader({ id: 700004 }) }, role: 'owner' },
+    // TELEGRAM_ADMINS name owners of the default tenant only.
+    {
+      name: 'configured owner of the default tenant at b',
+      headers: { ...asB, authorization: b.authHeader({ id: 700005 }) },
+      role: null,
+    },
+    {
+      name: 'default-bot initData sent to b',
+      headers: { ...asB, authorization: authHeader({ id: 700004 }) },
+    },
+    { name: "b's initData without X-Tenant", headers: { authorization: b.authHeader({ id: 700004 }) } },
+    {
+      name: "b's owner session",
+      headers: asB,
+      role: 'owner',
+      session: { telegramId: '700004', tenant: 'b' },
+    },
+    {
+      name: "b's owner session cookie without X-Tenant",
+      headers: {},
+      session: { telegramId: '700004', tenant: 'b' },
+    },
+    {
+      name: 'default owner session sent to b',
+      headers: asB,
+      session: { telegramId: '700004', cookieName: 'coach_panel_session' },
+    },
+    {
+      name: 'default owner session under b’s cookie name',
+      headers: asB,
+      session: { telegramId: '700004', cookieName: 'coach_panel_session_b' },
+    },
+    { name: 'bot (platform secret) for b', headers: { ...asB, 'x-bot-api-secret': BOT_SECRET }, kind: 'bot' },
+    {
+      name: "b's own bot secret for b",
+      headers: { ...asB, 'x-bot-api-secret': b.botApiSecret },
+      kind: 'bot',
+    },
+    { name: "b's own bot secret for the default tenant", headers: { 'x-bot-api-secret': b.botApiSecret } },
+  ];
+}
+
+/** The tenant whose slug fills `:tenant` / `:tenantSlug` parameters: the one that exists here. */
+const PATH_TENANT = 'b';
+const tenantOfPath = (route: RouteDefinition) => (/:tenant(Slug)?\b/.test(route.path) ? 'b' : 'default');
+
 /** The status a caller must get at the exact path when refused, or 'allowed'. */
-function expectedFor(access: Access, caller: Caller): 'allowed' | 401 | 403 {
+function expectedFor(route: RouteDefinition, caller: Caller): 'allowed' | 401 | 403 {
+  const access = route.access;
   switch (access.kind) {
     case 'public':
     case 'panelSocket':
@@ -92,7 +165,7 @@ function expectedFor(access: Access, caller: Caller): 'allowed' | 401 | 403 {
     case 'botApi':
       return caller.kind === 'bot' ? 'allowed' : 403;
     case 'webhook':
-      return caller.kind === 'webhook' ? 'allowed' : 401;
+      return caller.kind === 'webhook' && caller.webhookOf === tenantOfPath(route) ? 'allowed' : 401;
     case 'billingWebhook':
       return caller.kind === 'billing' ? 'allowed' : 401;
     case 'metrics':
@@ -110,8 +183,11 @@ function headersFor(
 ): Record<string, string> {
   const token = sessions.get(caller);
   if (token) {
-    const name = caller.session?.cookieName ?? 'coach_panel_session';
-    return { cookie: `${name}=${token}`, 'x-requested-with': 'coach-panel' };
+    const ownName = caller.session?.tenant
+      ? `coach_panel_session_${caller.session.tenant}`
+      : 'coach_panel_session';
+    const name = caller.session?.cookieName ?? ownName;
+    return { ...caller.headers, cookie: `${name}=${token}`, 'x-requested-with': 'coach-panel' };
   }
   if (caller.kind !== 'billing') return caller.headers;
   const signature = createHmac('sha256', BILLING_SECRET)
@@ -138,6 +214,7 @@ function exactPath(route: RouteDefinition): string {
   return route.path.replace(/:(\w+)/g, (_, name: string) => {
     const declared = example(shape[name] as z.ZodType | undefined);
     if (name === 'telegramId') return '5999999';
+    if (name === 'tenant' || name === 'tenantSlug') return PATH_TENANT;
     return typeof declared === 'string' && !/^[0-9a-f-]{36}$/.test(declared) ? declared : randomUUID();
   });
 }
@@ -200,6 +277,7 @@ let system: TestSystem;
 test.before(async () => {
   system = await startTestSystem({
     worker: false,
+    tenants: [{ slug: 'b' }],
     env: {
       TELEGRAM_ADMINS: '700005',
       TELEGRAM_BOT_API_SECRET: BOT_SECRET,
@@ -222,6 +300,12 @@ test.before(async () => {
     [700004, 'owner'],
   ] as const)
     await seedUsers(em, [id], { role });
+  const b = system.tenants.b!;
+  await seedUsers(forkForTenant(system.orm, b.id), [700001], { tenantId: b.id });
+  await seedUsers(forkForTenant(system.orm, b.id), [700004], { role: 'owner', tenantId: b.id });
+  const bWebhookSecret = (await system.tenantDirectory.bySlug('b'))?.webhookSecret;
+  if (!bWebhookSecret) throw new Error('tenant b has no webhook secret');
+  CALLERS.push(...tenantCallers(b, bWebhookSecret));
 });
 test.after.always(async () => {
   await system?.stop();
@@ -248,15 +332,16 @@ for (const route of ROUTES) {
     const sessions = new Map<Caller, string>();
     for (const caller of CALLERS) {
       if (!caller.session) continue;
-      const { token } = await createPanelSession(system.em(), {
-        tenantId: DEFAULT_TENANT_ID,
+      const tenantId = caller.session.tenant ? system.tenants[caller.session.tenant]!.id : DEFAULT_TENANT_ID;
+      const { token } = await createPanelSession(forkForTenant(system.orm, tenantId), {
+        tenantId,
         telegramId: caller.session.telegramId,
         ttlSeconds: 3600,
       });
       sessions.set(caller, token);
     }
     for (const caller of CALLERS) {
-      const expected = expectedFor(route.access, caller);
+      const expected = expectedFor(route, caller);
       const exact = await rawRequest(system.baseUrl, path, {
         method: route.method,
         headers: headersFor(caller, body, sessions),
@@ -291,7 +376,7 @@ for (const route of ROUTES) {
         if (route.access.kind === 'opsBasic' && expected === 'allowed') continue;
         const other = otherRouteMatching(route.method, variantPath, route);
         if (other) {
-          const otherExpected = expectedFor(other.access, caller);
+          const otherExpected = expectedFor(other, caller);
           t.true(
             otherExpected === 'allowed' ? response.status >= 300 : response.status === otherExpected,
             what,

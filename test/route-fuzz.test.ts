@@ -11,8 +11,9 @@ import { EXAMPLE_PANEL_PLAN_ID } from '../src/http/routes/panel-billing-routes.t
 import { EXAMPLE_LOGIN_TELEGRAM_ID } from '../src/http/routes/panel-session-routes.ts';
 import type { RouteDefinition } from '../src/http/routing/define-route.ts';
 import type { LoginWidgetFields } from '../src/security/login-widget.ts';
+import { TENANT_SLUG_PATTERN } from '../src/tenants/tenant-urls.ts';
 import { hostileBodies, hostileQueries, type JsonSchema } from './helpers/fuzz-arbitraries.ts';
-import { authHeader, TEST_BOT_TOKEN } from './helpers/init-data.ts';
+import { authHeader, TEST_BOT_TOKEN, validAnswers } from './helpers/init-data.ts';
 import { signLoginWidget } from './helpers/login-widget.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
 
@@ -32,6 +33,21 @@ const SEED = 20261201;
 /** Random cases per route, on top of the fixed sweep of edge values (`edges`). */
 const RANDOM_RUNS = 50;
 
+/**
+ * The coaches whose slugs the route table's examples name (`/telegram/webhook/:tenant`): created
+ * here, so those examples reach their handlers, each with its own webhook secret.
+ */
+const EXAMPLE_TENANTS = [
+  ...new Set(
+    ROUTES.flatMap((route) => {
+      const param = (route.params as z.ZodObject | undefined)?.shape.tenant as z.ZodType | undefined;
+      const slug = (param?.meta() as { examples?: unknown[] } | undefined)?.examples?.[0];
+      return typeof slug === 'string' ? [slug] : [];
+    }),
+  ),
+];
+const tenantWebhookSecrets = new Map<string, string>();
+
 let system: TestSystem;
 let client: pg.Client;
 let countSql: string;
@@ -39,6 +55,7 @@ let countSql: string;
 test.before(async () => {
   system = await startTestSystem({
     worker: false,
+    tenants: EXAMPLE_TENANTS.map((slug) => ({ slug })),
     env: {
       // The Login Widget example's user is an owner too, so signed login cases reach the session.
       TELEGRAM_ADMINS: `${OWNER},${EXAMPLE_LOGIN_TELEGRAM_ID}`,
@@ -54,6 +71,11 @@ test.before(async () => {
     },
   });
   await seedExamplePlans();
+  for (const slug of EXAMPLE_TENANTS) {
+    const secret = (await system.tenantDirectory.bySlug(slug))?.webhookSecret;
+    if (!secret) throw new Error(`tenant ${slug} has no webhook secret`);
+    tenantWebhookSecrets.set(slug, secret);
+  }
   client = new pg.Client({ connectionString: system.db.url });
   await client.connect();
   const { rows } = await client.query<{ name: string }>(
@@ -105,8 +127,11 @@ function callerHeaders(route: RouteDefinition, rawBody?: string): Record<string,
       return { authorization: authHeader({ id: OWNER }) };
     case 'botApi':
       return { 'x-bot-api-secret': BOT_SECRET };
-    case 'webhook':
-      return { 'x-telegram-bot-api-secret-token': WEBHOOK_SECRET };
+    case 'webhook': {
+      // A tenant's webhook (`:tenant`, filled with its example) checks that tenant's own secret.
+      const slug = EXAMPLE_TENANTS.find((each) => concretePath(route).endsWith(`/${each}`));
+      return { 'x-telegram-bot-api-secret-token': slug ? tenantWebhookSecrets.get(slug)! : WEBHOOK_SECRET };
+    }
     case 'billingWebhook':
       return {
         'x-billing-signature': createHmac('sha256', BILLING_SECRET)
@@ -240,6 +265,44 @@ for (const route of fuzzed) {
     { seed: SEED, numRuns, examples },
   );
 }
+
+/**
+ * X-Tenant as a caller could send it (printable ASCII: what a header may carry), on a route that
+ * writes: only the default tenant (no header, or its slug) gets through; a well-formed unknown slug
+ * is 404 tenant_not_found, anything else 400 invalid_tenant, and neither writes a row.
+ */
+const tenantHeaders = fc.oneof(
+  fc.stringMatching(/^[a-z0-9-]{0,42}$/),
+  fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)) }),
+  fc.constantFrom('default', 'Default', ' default', 'b', 'B', '%62', 'b,b', 'b/..', 'app', '\tb'),
+);
+
+testProp.serial(
+  'X-Tenant: every value is the default tenant, 404 tenant_not_found or 400 invalid_tenant, and a refusal writes nothing',
+  [tenantHeaders],
+  async (t, value) => {
+    const sent = value.replace(/^[ \t]+|[ \t]+$/g, '');
+    const expected = sent === '' || sent === 'default' ? 202 : TENANT_SLUG_PATTERN.test(sent) ? 404 : 400;
+    const before = await rowCounts();
+    const response = await system.request('/api/surveys', {
+      method: 'POST',
+      auth: authHeader({ id: OWNER }),
+      headers: { 'x-tenant': value },
+      body: JSON.stringify({ answers: validAnswers }),
+    });
+    const text = await response.text();
+    const what = `X-Tenant ${JSON.stringify(value)} → ${response.status} ${clip(text)}`;
+    t.is(response.status, expected, what);
+    if (expected === 202) return;
+    t.is(
+      (JSON.parse(text) as { error: { code: string } }).error.code,
+      expected === 404 ? 'tenant_not_found' : 'invalid_tenant',
+      what,
+    );
+    t.deepEqual(await rowCounts(), before, `a refusal wrote rows\n${what}`);
+  },
+  { seed: SEED, numRuns: 150 },
+);
 
 test.serial('summary: each route answered both accepted and refused cases', (t) => {
   let total = 0;

@@ -3,7 +3,9 @@ import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { checkHandlers, jobHandlers } from '../jobs/catalogue.ts';
 import type { JobDeps } from '../jobs/job-definition.ts';
+import type { PlanProvider } from '../src/ai/plan-provider.ts';
 import { limitAiCalls } from '../src/ai/rate-limited-plan-provider.ts';
+import { createTenantAiBudget } from '../src/ai/tenant-ai-budget.ts';
 import { createBillingSyncDeps } from '../src/billing/billing-sync.ts';
 import { type Config, ConfigError } from '../src/config/env.ts';
 import type { Logger } from '../src/config/logger.ts';
@@ -23,17 +25,24 @@ import { createOutboxRelay } from '../src/queue/outbox-relay.ts';
 import { closeQueues, createQueues } from '../src/queue/queues.ts';
 import { createReconciler } from '../src/queue/reconciler.ts';
 import { closeRedis, createRedisConnection } from '../src/queue/redis-connection.ts';
-import { createSendPacer } from '../src/queue/send-pacer.ts';
 import { createTenantSchedulers } from '../src/queue/tenant-schedulers.ts';
+import type { TelegramSender } from '../src/telegram/telegram-sender.ts';
+import { createTenantDirectory, type TenantDirectory } from '../src/tenants/tenant-directory.ts';
 import { createFinalFailureHandler, createJobProcessor, type Handlers } from './job-runner.ts';
+import { createTenantBots } from './tenant-bots.ts';
 
-export interface WorkerProcessDeps
-  extends Omit<JobDeps, 'logger' | 'orm' | 'pacer' | 'liveEvents' | 'redis' | 'metrics' | 'billing'> {
+export interface WorkerProcessDeps {
   config: Config;
   orm: MikroORM;
   logger: Logger;
   redisUrl: string;
   metrics: Metrics;
+  /** The AI (or offline) provider; the worker adds AI_REQUESTS_PER_MINUTE and tenant budgets. */
+  planProvider: PlanProvider;
+  /** The tenant table; default: the worker's own directory (reloaded every TENANT_CACHE_MS). */
+  tenants?: TenantDirectory;
+  /** Builds the sender of one tenant's bot; default: one to TELEGRAM_API_ROOT. */
+  createSender?: (botToken: string) => TelegramSender;
   /** Serve /metrics on WORKER_METRICS_PORT (off when the web process in the same process serves it). */
   serveMetrics: boolean;
   /** The jobs and their handlers; the application's own unless a test adds some. */
@@ -70,6 +79,7 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
   const producer: Redis = createRedisConnection(deps.redisUrl, 'producer', 'worker-producer');
   const queues = createQueues(producer, config);
   const relay = createOutboxRelay({ orm: deps.orm, queues, logger, pollMs: config.outbox.pollMs, catalogue });
+  const tenants = deps.tenants ?? createTenantDirectory({ orm: deps.orm, config, logger });
   const jobDeps: JobDeps = {
     orm: deps.orm,
     logger,
@@ -79,18 +89,24 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
       keyPrefix: config.redis.queuePrefix,
       requestsPerMinute: config.ai.requestsPerMinute,
     }),
-    telegram: deps.telegram,
-    miniAppUrl: deps.miniAppUrl,
-    pacer: createSendPacer({
+    aiBudget: createTenantAiBudget({
       redis: producer,
       keyPrefix: config.redis.queuePrefix,
-      messagesPerSecond: config.telegram.messagesPerSecond,
-      requestTimeoutMs: config.telegram.timeoutMs,
+      registry: deps.metrics.registry,
+    }),
+    tenants,
+    bots: createTenantBots({
+      tenants,
+      redis: producer,
+      keyPrefix: config.redis.queuePrefix,
+      config,
+      ...(deps.createSender ? { createSender: deps.createSender } : {}),
     }),
     liveEvents: createThrottledLiveEvents(producer, config.redis.queuePrefix),
     redis: { client: producer, keyPrefix: config.redis.queuePrefix },
     metrics: deps.metrics,
-    billing: createBillingSyncDeps(config),
+    // Stars payments are each tenant's own bot's transactions.
+    billing: createBillingSyncDeps(config, async (tenantId) => (await tenants.byId(tenantId))?.botToken),
   };
   const metricsServer = deps.serveMetrics
     ? createWorkerMetricsServer({
@@ -172,6 +188,8 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
     queues,
     relay,
     reconciler,
+    schedulers,
+    tenants,
     metricsServer,
     async start(): Promise<void> {
       await metricsServer?.start();

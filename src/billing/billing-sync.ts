@@ -18,24 +18,31 @@ import { type StarsSyncResult, syncStarTransactions } from './stars-sync.ts';
 export type BillingSource =
   | {
       name: 'stars';
-      /** Undefined without TELEGRAM_BOT_TOKEN: there is no transaction list to read, only expiry. */
+      /** Undefined when the tenant has no usable bot: there is no transaction list to read, only expiry. */
       telegram: { api: Pick<StarsApi, 'getStarTransactions'>; invoiceKey: Buffer } | undefined;
     }
   | { name: 'http'; client: HttpBillingClient };
 
 /** What billing.sync needs besides the database; built once per worker process. */
 export interface BillingSyncDeps {
-  /** One bot and one BILLING_* configuration per install today; per-tenant settings slot in here. */
-  sourceFor(tenantId: string): BillingSource;
+  /** The tenant's source: Stars through the tenant's own bot, or the install's BILLING_* service. */
+  sourceFor(tenantId: string): Promise<BillingSource>;
   /** A whole run (BILLING_SYNC_TIMEOUT_MS); each provider call has its own BILLING_TIMEOUT_MS. */
   syncTimeoutMs: number;
   /** Users per http batch request (BILLING_BATCH_SIZE). */
   batchSize: number;
 }
 
-export function createBillingSyncDeps(config: Config): BillingSyncDeps {
+/**
+ * `botTokenFor` names each tenant's bot (the worker passes its tenant directory); without it every
+ * tenant uses TELEGRAM_BOT_TOKEN, as a single-coach install (and older callers) did.
+ */
+export function createBillingSyncDeps(
+  config: Config,
+  botTokenFor?: (tenantId: string) => Promise<string | undefined>,
+): BillingSyncDeps {
   const { billing, telegram } = config;
-  const source: BillingSource =
+  const http: BillingSource | undefined =
     billing.provider === 'http'
       ? {
           name: 'http',
@@ -46,20 +53,32 @@ export function createBillingSyncDeps(config: Config): BillingSyncDeps {
             timeoutMs: billing.timeoutMs,
           }),
         }
-      : {
-          name: 'stars',
-          telegram: telegram.botToken
-            ? {
-                api: createStarsApi({
-                  botToken: telegram.botToken,
-                  apiRoot: telegram.apiRoot,
-                  timeoutMs: billing.timeoutMs,
-                }),
-                invoiceKey: invoiceKey(telegram.botToken),
-              }
-            : undefined,
-        };
-  return { sourceFor: () => source, syncTimeoutMs: billing.syncTimeoutMs, batchSize: billing.batchSize };
+      : undefined;
+  // One Stars client per bot token: a tenant's payments are its own bot's transactions.
+  const starsByToken = new Map<string, BillingSource>();
+  function starsFor(botToken: string | undefined): BillingSource {
+    if (!botToken) return { name: 'stars', telegram: undefined };
+    let source = starsByToken.get(botToken);
+    if (!source) {
+      source = {
+        name: 'stars',
+        telegram: {
+          api: createStarsApi({ botToken, apiRoot: telegram.apiRoot, timeoutMs: billing.timeoutMs }),
+          invoiceKey: invoiceKey(botToken),
+        },
+      };
+      starsByToken.set(botToken, source);
+    }
+    return source;
+  }
+  return {
+    async sourceFor(tenantId) {
+      if (http) return http;
+      return starsFor(botTokenFor ? await botTokenFor(tenantId) : telegram.botToken);
+    },
+    syncTimeoutMs: billing.syncTimeoutMs,
+    batchSize: billing.batchSize,
+  };
 }
 
 export interface BillingSyncRun {
@@ -101,7 +120,7 @@ const STARS_PAGE_BUDGET = 0.75;
  * failure so the queue retries the job with its backoff.
  */
 export async function runBillingSync(run: BillingSyncRun): Promise<BillingSyncSummary> {
-  const source = run.billing.sourceFor(run.tenantId);
+  const source = await run.billing.sourceFor(run.tenantId);
   const em = forkForTenant(run.orm, run.tenantId);
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;

@@ -17,16 +17,9 @@ try {
   const logger = createLogger(config.logLevel);
   const { databaseUrl } = requireProductionSettings(config);
   const orm = await connectDatabase(config, databaseUrl);
-  const bot = createBotProcess({
-    config,
-    orm,
-    logger,
-    metrics: createMetrics(),
-    // A poller that died (bad token, another poller took over) must not linger as a healthy-looking process.
-    onPollingFailed: () => {
-      void orm.close().finally(() => process.exit(1));
-    },
-  });
+  // Every tenant's bot in this one process; a bot that fails (revoked token, 409) retries on its
+  // own with a backoff and never takes the others down, so the process lives until a signal.
+  const bot = createBotProcess({ config, orm, logger, metrics: createMetrics() });
   const started = bot.start();
   stopOnSignal([{ stop: () => orm.close() }, bot], logger, config.shutdownTimeoutMs + 2_000, started);
   await started;

@@ -74,7 +74,8 @@ try {
       redisUrl,
       metrics,
       serveMetrics: false,
-      ...createWorkerServices(config, botToken, logger),
+      // Each tenant's bot comes from the tenant table; the default tenant's is `botToken` (config).
+      planProvider: createWorkerServices(config, logger).planProvider,
     }),
   );
   await worker.start();

@@ -8,7 +8,7 @@ import { exitOnBootError, stopOnSignal } from '../processes/run-until-signal.ts'
 try {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const { databaseUrl, redisUrl, botToken } = requireProductionSettings(config);
+  const { databaseUrl, redisUrl } = requireProductionSettings(config);
   const orm = await connectDatabase(config, databaseUrl);
   const worker = createWorkerProcess({
     config,
@@ -17,7 +17,8 @@ try {
     metrics: createMetrics(),
     serveMetrics: true,
     redisUrl,
-    ...createWorkerServices(config, botToken, logger),
+    // Each tenant's bot comes from the tenant table (the default tenant's is TELEGRAM_BOT_TOKEN).
+    planProvider: createWorkerServices(config, logger).planProvider,
   });
   const started = worker.start();
   // Workers may need the whole lock duration to finish a job; give them that before exiting.

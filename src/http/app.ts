@@ -3,13 +3,12 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
-import type { Telegraf } from 'telegraf';
-import { invoiceKey } from '../billing/invoice-payload.ts';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import type { LiveEventPublisher } from '../domain/live-events.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { createStarsApi, type StarsApi } from '../telegram/stars-api.ts';
+import type { StarsApi } from '../telegram/stars-api.ts';
+import type { WebhookBots } from '../telegram/webhook-bots.ts';
 import type { TenantDirectory } from '../tenants/tenant-directory.ts';
 import { bullBoardMiddleware } from './bull-board.ts';
 import { closeConnectionsWhenDraining } from './close-when-draining.ts';
@@ -23,6 +22,8 @@ import { createRouter } from './routing/mount-routes.ts';
 import type { RouteDeps } from './routing/route-deps.ts';
 import { securityHeaders } from './security-headers.ts';
 import { createSharedRateLimiter } from './shared-rate-limiter.ts';
+import { createTenantPayments } from './tenant-payments.ts';
+import { tenantResolution } from './tenant-resolution.ts';
 import { loadWebBuild, type WebBuild, webPagesMiddleware } from './web-pages.ts';
 
 export interface HttpAppDeps {
@@ -32,14 +33,14 @@ export interface HttpAppDeps {
   redis: Redis;
   logger: Logger;
   metrics: Metrics;
-  /** The bot that handles webhook updates; required when TELEGRAM_WEBHOOK_URL is set. */
-  bot: Telegraf | undefined;
+  /** Every tenant's bot for its webhook updates; required when TELEGRAM_WEBHOOK_URL is set. */
+  webhookBots: Pick<WebhookBots, 'botFor'> | undefined;
   liveEvents: LiveEventPublisher;
   /** Every queue, for Bull Board and the queue gauges on /metrics. */
   queues: Queue[];
   isShuttingDown(): boolean;
   /** Defaults to the configured provider; tests pass one they control. */
-  /** Overrides the Bot API's Stars methods (tests). */
+  /** Overrides the Bot API's Stars methods of every tenant's bot (tests). */
   stars?: StarsApi;
   /** Defaults to every declared route; tests may mount a part of the table. */
   routes?: readonly RouteDefinition[];
@@ -49,8 +50,8 @@ export interface HttpAppDeps {
 
 /** Builds the Koa app; listening is the web process's job. */
 export function createHttpApp(deps: HttpAppDeps): Koa<RequestState> {
-  if (deps.config.telegram.webhookUrl && !deps.bot) {
-    throw new Error('TELEGRAM_WEBHOOK_URL is set but the web process was given no bot');
+  if (deps.config.telegram.webhookUrl && !deps.webhookBots) {
+    throw new Error('TELEGRAM_WEBHOOK_URL is set but the web process was given no bots');
   }
   // Behind reverse proxies (TRUST_PROXY) ctx.ip comes from X-Forwarded-For, but only from the
   // entries our own proxies appended (the last N): anything left of them is what the caller sent.
@@ -62,10 +63,13 @@ export function createHttpApp(deps: HttpAppDeps): Koa<RequestState> {
   app.silent = true;
   app.use(closeConnectionsWhenDraining(deps.isShuttingDown));
   app.use(securityHeaders());
-  app.use(requestContext(deps.orm, deps.tenants, deps.logger, deps.metrics));
+  app.use(requestContext(deps.logger, deps.metrics));
   app.use(errorMiddleware);
+  // Which coach (X-Tenant): after the error middleware, so an unknown tenant is a JSON 404 and a
+  // database outage while looking it up a 503, like every other error.
+  app.use(tenantResolution(deps.orm, deps.tenants));
   // The pages and their assets, before the body parser: static files, read once at boot.
-  app.use(webPagesMiddleware(deps.webBuild ?? loadWebBuild(), deps.logger));
+  app.use(webPagesMiddleware(deps.webBuild ?? loadWebBuild(), deps.tenants, deps.logger));
   // Bull Board serves its own HTML and assets: mounted before the JSON body parser. Its guard
   // and its dispatch test the same exact, case-sensitive prefix, so no path variant skips one.
   if (deps.config.observability.bullBoard) {
@@ -94,10 +98,9 @@ export function createHttpApp(deps: HttpAppDeps): Koa<RequestState> {
     metrics: deps.metrics,
     liveEvents: deps.liveEvents,
     queues: deps.queues,
-    bot: deps.bot,
+    webhookBots: deps.webhookBots,
     isShuttingDown: deps.isShuttingDown,
-    stars: deps.stars ?? starsApiOf(deps.config),
-    invoiceKey: deps.config.telegram.botToken ? invoiceKey(deps.config.telegram.botToken) : undefined,
+    payments: createTenantPayments(deps.config, deps.stars),
     testResultLimiter: createSharedRateLimiter({
       redis: deps.redis,
       keyPrefix: `${deps.config.redis.queuePrefix}:test-results`,
@@ -109,9 +112,4 @@ export function createHttpApp(deps: HttpAppDeps): Koa<RequestState> {
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
-}
-
-function starsApiOf(config: Config): StarsApi | undefined {
-  const { botToken, apiRoot, timeoutMs } = config.telegram;
-  return botToken ? createStarsApi({ botToken, apiRoot, timeoutMs }) : undefined;
 }

@@ -83,19 +83,27 @@ function createLimiter(deps: BotApiAuthDeps) {
   });
 }
 
+/** A tenant's own secret as stored (hex SHA-256), as the raw digest matchesAny compares. */
+function tenantDigest(hex: string | undefined): Buffer[] {
+  return hex && /^[0-9a-f]{64}$/.test(hex) ? [Buffer.from(hex, 'hex')] : [];
+}
+
 /**
- * Guards /api/bot (server to server). Order, cheapest and most certain rejection first:
- * 1. no secrets configured → 503: the API is off, not the caller wrong;
+ * Guards /api/bot (server to server). The tenant is the one X-Tenant names (tenant-resolution.ts;
+ * none: the default tenant). Accepted: the platform secret (TELEGRAM_BOT_API_SECRET, for any
+ * tenant) or that tenant's own secret (for that tenant only: it opens no other coach's data).
+ * Order, cheapest and most certain rejection first:
+ * 1. neither secret exists for this tenant → 503: the API is off, not the caller wrong;
  * 2. source IP allowlist: an in-memory lookup, so traffic from elsewhere never touches Redis;
  * 3. rate limit per IP (shared through Redis): caps how fast anyone can guess secrets and how
  *    fast the 403 path (metric, log line) can be driven;
- * 4. secret compare in constant time against every configured secret (rotation).
+ * 4. secret compare in constant time against every accepted secret (platform secrets: rotation).
  * Refusals all look the same to the caller (403 forbidden) so it cannot learn which check failed;
  * the log line and the metric label say which, for the operator.
  */
 export function botApiAuth(deps: BotApiAuthDeps) {
   const { config, metrics, logger } = deps;
-  const secretDigests = config.telegram.botApiSecrets.map((secret) => secretDigest(secret));
+  const platformDigests = config.telegram.botApiSecrets.map((secret) => secretDigest(secret));
   const allowList = buildAllowList(config.telegram.botApiAllowedIps);
   const limiter = createLimiter(deps);
 
@@ -111,10 +119,11 @@ export function botApiAuth(deps: BotApiAuthDeps) {
   };
 
   return async (ctx: Context, next: Next) => {
+    const secretDigests = [...platformDigests, ...tenantDigest(ctx.state.tenant.botApiSecretDigest)];
     if (secretDigests.length === 0) {
       throw new ServiceUnavailableError(
         'bot_api_not_configured',
-        'The bot API is disabled: TELEGRAM_BOT_API_SECRET is not set.',
+        'The bot API is disabled: neither TELEGRAM_BOT_API_SECRET nor a secret of this tenant is set.',
         60,
       );
     }

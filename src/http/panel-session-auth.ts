@@ -5,6 +5,7 @@ import type { Logger } from '../config/logger.ts';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../domain/errors.ts';
 import { findPanelSession } from '../domain/panel-sessions.ts';
 import { markSeen } from '../domain/users.ts';
+import type { TenantProfile } from '../tenants/tenant-directory.ts';
 import { normaliseIp } from './bot-api-auth.ts';
 import type { AppContext as Context, AppMiddleware as Middleware, Next } from './request-state.ts';
 import { createSharedRateLimiter } from './shared-rate-limiter.ts';
@@ -14,27 +15,34 @@ import { tmaAuth } from './tma-auth.ts';
  * The trainer panel in a desktop browser: after a Telegram Login Widget login
  * (POST /api/panel/session) the browser holds an HttpOnly, SameSite=Strict cookie scoped to
  * /api/panel. Only panel routes and the panel socket read it; Mini App routes never do.
+ * Each tenant has its own cookie name, so an admin of two coaches can be logged in to both
+ * panels in one browser; a cookie is only ever read for its own tenant.
  */
 export const PANEL_SESSION_COOKIE = 'coach_panel_session';
 export const PANEL_SESSION_PATH = '/api/panel';
+
+/** `coach_panel_session` for the default tenant (as before tenants), `coach_panel_session_<slug>` for others. */
+export function sessionCookieName(tenant: Pick<TenantProfile, 'slug' | 'isDefault'>): string {
+  // Slugs are lower-case letters, digits and hyphens: all valid in a cookie name.
+  return tenant.isDefault ? PANEL_SESSION_COOKIE : `${PANEL_SESSION_COOKIE}_${tenant.slug}`;
+}
 /** Cookie-authenticated writes must carry `X-Requested-With: coach-panel` (a header no form can send). */
 export const CSRF_HEADER = 'x-requested-with';
 export const CSRF_HEADER_VALUE = 'coach-panel';
 
-/** Our cookie's value in a Cookie header, by its exact name; browsers list the most specific path first. */
-export function readSessionCookie(header: string | undefined): string | undefined {
+/** A tenant's cookie value in a Cookie header, by its exact name; browsers list the most specific path first. */
+export function readSessionCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === PANEL_SESSION_COOKIE)
-      return part.slice(eq + 1).trim() || undefined;
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
   }
   return undefined;
 }
 
 /** Written by hand: the `cookies` module sends Expires only, and the panel's contract is Max-Age. */
-function sessionCookie(token: string, maxAgeSeconds: number, secure: boolean): string {
+function sessionCookie(name: string, token: string, maxAgeSeconds: number, secure: boolean): string {
   return [
-    `${PANEL_SESSION_COOKIE}=${token}`,
+    `${name}=${token}`,
     `Max-Age=${maxAgeSeconds}`,
     `Path=${PANEL_SESSION_PATH}`,
     'HttpOnly',
@@ -44,12 +52,20 @@ function sessionCookie(token: string, maxAgeSeconds: number, secure: boolean): s
   ].join('; ');
 }
 
+/** The request's own tenant's session cookie, if the browser sent one. */
+export function requestSessionToken(ctx: Context): string | undefined {
+  return readSessionCookie(ctx.get('cookie'), sessionCookieName(ctx.state.tenant));
+}
+
 export function setSessionCookie(ctx: Context, token: string, maxAgeSeconds: number): void {
-  ctx.append('Set-Cookie', sessionCookie(token, maxAgeSeconds, ctx.secure));
+  ctx.append(
+    'Set-Cookie',
+    sessionCookie(sessionCookieName(ctx.state.tenant), token, maxAgeSeconds, ctx.secure),
+  );
 }
 
 export function clearSessionCookie(ctx: Context): void {
-  ctx.append('Set-Cookie', sessionCookie('', 0, ctx.secure));
+  ctx.append('Set-Cookie', sessionCookie(sessionCookieName(ctx.state.tenant), '', 0, ctx.secure));
 }
 
 /** Scheme, host and port equal (URL lower-cases and drops default ports); `null` or junk never is. */
@@ -113,7 +129,7 @@ function csrfRefused(ctx: Context, reason: string): ForbiddenError {
 export function panelAuth(config: Config): Middleware {
   const initData = tmaAuth(config);
   return async (ctx: Context, next: Next) => {
-    const token = ctx.get('authorization') ? undefined : readSessionCookie(ctx.get('cookie'));
+    const token = ctx.get('authorization') ? undefined : requestSessionToken(ctx);
     if (token === undefined) return initData(ctx, next);
     checkCsrf(ctx);
     const found = await findPanelSession(ctx.state.em, ctx.state.tenantId, token);

@@ -91,7 +91,7 @@ const pageHeaders: Record<WebPage, Middleware> = { app: pagePolicy('app'), panel
 export function securityHeaders(): Middleware {
   return (ctx, next) => {
     const page = webPageOf(ctx.path);
-    if (page) return pageHeaders[page](ctx, next);
+    if (page) return pageHeaders[page.page](ctx, next);
     const isBullBoard = ctx.path === BULL_BOARD_PATH || ctx.path.startsWith(`${BULL_BOARD_PATH}/`);
     // API answers are per caller, and the panel's are authenticated by a cookie alone, which does
     // not keep shared caches off the way an Authorization header does. Assets set their own.

@@ -7,11 +7,13 @@ import type { AppContext as Context, Next } from './request-state.ts';
 
 /**
  * `Authorization: tma <initData>` → ctx.state.user, or 401. The raw string is never logged.
- * Counts every attempt (telegram_auth_total, telegram_auth_errors_total by reason) and times it.
+ * initData must be signed by the bot of the request's tenant (X-Tenant): initData of one coach's
+ * bot opens nothing at another coach's. Counts every attempt (telegram_auth_total,
+ * telegram_auth_errors_total by reason) and times it.
  */
 export function tmaAuth(config: Config) {
-  const botToken = config.telegram.botToken;
   return async (ctx: Context, next: Next) => {
+    const botToken = ctx.state.tenant.botToken;
     const attempt = startAuthAttempt(ctx.state.metrics);
     const fail = attempt.failed;
     const header = ctx.get('authorization');

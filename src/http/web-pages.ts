@@ -4,8 +4,10 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from '../config/logger.ts';
+import { NotFoundError } from '../domain/errors.ts';
+import type { TenantDirectory } from '../tenants/tenant-directory.ts';
 import type { AppMiddleware } from './request-state.ts';
-import { WEB_PAGES, type WebPage, webPageOf } from './web-page-paths.ts';
+import { type PagePath, unslashedPage, WEB_PAGES, type WebPage, webPageOf } from './web-page-paths.ts';
 
 /** Where `npm run build:web` (Vite) writes the Mini App and the panel. */
 export const WEB_DIST_DIR = fileURLToPath(new URL('../../dist/web', import.meta.url));
@@ -69,11 +71,24 @@ export function loadWebBuild(dir = WEB_DIST_DIR) {
 export type WebBuild = ReturnType<typeof loadWebBuild>;
 
 /**
- * Serves GET/HEAD of `/app/`, `/panel/` and `/assets/<name>` (declared in
- * routes/web-page-routes.ts); every other request goes on to the router. `/app` and `/panel`
- * redirect to the slash form, which keeps the launch parameters in the URL hash.
+ * A tenant page is served only for a coach that exists, and only under one URL: the default
+ * tenant's pages are `/app/` and `/panel/`, never `/app/default/`.
  */
-export function webPagesMiddleware(build: WebBuild, logger: Logger): AppMiddleware {
+async function servesTenant(tenants: TenantDirectory, page: PagePath): Promise<boolean> {
+  if (page.slug === undefined) return true;
+  const tenant = await tenants.bySlug(page.slug);
+  return tenant !== undefined && !tenant.isDefault;
+}
+
+const noSuchCoach = () => new NotFoundError('tenant_not_found', 'No coach has this address.');
+
+/**
+ * Serves GET/HEAD of `/app/`, `/panel/`, their per-tenant forms `/app/<slug>/`, `/panel/<slug>/`
+ * (the same build: the page reads its slug from its own URL) and `/assets/<name>` (declared in
+ * routes/web-page-routes.ts); every other request goes on to the router. `/app`, `/panel` and
+ * `/app/<slug>` redirect to the slash form, which keeps the launch parameters in the URL hash.
+ */
+export function webPagesMiddleware(build: WebBuild, tenants: TenantDirectory, logger: Logger): AppMiddleware {
   if (!build.built) {
     logger.warn(
       { event: 'web_not_built', dir: WEB_DIST_DIR },
@@ -83,7 +98,9 @@ export function webPagesMiddleware(build: WebBuild, logger: Logger): AppMiddlewa
   return async (ctx, next) => {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
     const path = ctx.path;
-    if (path === '/app' || path === '/panel') {
+    const unslashed = unslashedPage(path);
+    if (unslashed) {
+      if (!(await servesTenant(tenants, unslashed))) throw noSuchCoach();
       ctx.status = 308;
       ctx.redirect(`${path}/${ctx.querystring ? `?${ctx.querystring}` : ''}`);
       return;
@@ -91,7 +108,8 @@ export function webPagesMiddleware(build: WebBuild, logger: Logger): AppMiddlewa
     const page = webPageOf(path);
     let file: ServedFile | undefined;
     if (page) {
-      file = build.pages.get(page);
+      if (!(await servesTenant(tenants, page))) throw noSuchCoach();
+      file = build.pages.get(page.page);
       if (!file) {
         ctx.status = 503;
         ctx.set('Retry-After', '30');

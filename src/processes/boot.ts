@@ -3,7 +3,6 @@ import { createPlanProvider } from '../ai/create-plan-provider.ts';
 import { type Config, ConfigError } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import { createOrm } from '../db/orm.ts';
-import { createTelegramSender } from '../telegram/telegram-sender.ts';
 
 /** For the Procfile processes: production needs explicit URLs and a token, no embedded fallbacks. */
 export function requireProductionSettings(config: Config): {
@@ -36,17 +35,9 @@ export async function connectDatabase(config: Config, url: string): Promise<Mikr
   return orm;
 }
 
-export function createWorkerServices(config: Config, botToken: string, logger: Logger) {
+export function createWorkerServices(config: Config, logger: Logger) {
   if (!config.telegram.miniAppUrl) {
     logger.warn('TELEGRAM_MINI_APP_URL is not set: plan-ready messages are sent without the "open" button');
   }
-  return {
-    planProvider: createPlanProvider(config.ai),
-    telegram: createTelegramSender({
-      botToken,
-      apiRoot: config.telegram.apiRoot,
-      timeoutMs: config.telegram.timeoutMs,
-    }),
-    miniAppUrl: config.telegram.miniAppUrl,
-  };
+  return { planProvider: createPlanProvider(config.ai) };
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Config } from '../config/env.ts';
+import { type Config, ConfigError } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import { DEFAULT_TENANT_ID } from '../db/orm.ts';
 import { ensureConfiguredOwners } from '../domain/admins.ts';
@@ -13,7 +13,9 @@ import type { JobCatalogue } from '../queue/job-catalogue.ts';
 import { createOutboxRelay } from '../queue/outbox-relay.ts';
 import { closeQueues, createQueues } from '../queue/queues.ts';
 import { closeRedis, createRedisConnection } from '../queue/redis-connection.ts';
-import { createBot, describeBotError, registerWebhook } from '../telegram/bot.ts';
+import { missingBotReason } from '../telegram/bot.ts';
+import { configuredDefaultTenant } from '../telegram/configured-default-tenant.ts';
+import { createWebhookBots, type WebhookBots } from '../telegram/webhook-bots.ts';
 import { createTenantDirectory } from '../tenants/tenant-directory.ts';
 
 export interface WebProcessDeps {
@@ -52,10 +54,13 @@ export function createWebProcess(deps: WebProcessDeps) {
     metrics: deps.metrics,
   });
   let shuttingDown = false;
-  // Webhook mode: updates arrive at POST /telegram/webhook and are handled in this process.
-  const bot = config.telegram.webhookUrl
-    ? createBot({ config, orm: deps.orm, logger, metrics: deps.metrics, updates: 'webhook' })
+  // Webhook mode: each tenant's updates arrive at its POST /telegram/webhook[/<slug>] and are
+  // handled here, by that tenant's bot. The app is handed the default tenant's (a missing
+  // TELEGRAM_BOT_TOKEN fails here, clearly) and finds the others' through it.
+  const webhookBots = config.telegram.webhookUrl
+    ? createWebhookBots({ config, orm: deps.orm, logger, metrics: deps.metrics, tenants })
     : undefined;
+  if (webhookBots) requireDefaultBot(webhookBots, config);
   const app = createHttpApp({
     config,
     orm: deps.orm,
@@ -64,7 +69,7 @@ export function createWebProcess(deps: WebProcessDeps) {
     logger,
     metrics: deps.metrics,
     queues: Object.values(queues),
-    bot,
+    webhookBots,
     liveEvents,
     isShuttingDown: () => shuttingDown,
   });
@@ -88,6 +93,8 @@ export function createWebProcess(deps: WebProcessDeps) {
     relay,
     liveEvents,
     panelSocket,
+    /** Webhook mode: every tenant's bot and webhook registration. */
+    webhookBots,
     /** The bound port (useful with PORT=0). */
     port(): number {
       return (server.address() as AddressInfo).port;
@@ -119,19 +126,8 @@ export function createWebProcess(deps: WebProcessDeps) {
       });
       logger.info({ port: this.port() }, 'web listening');
       // Not fatal: the API must serve even when Telegram is unreachable, and updates keep arriving at
-      // the URL a previous start registered.
-      if (bot) {
-        try {
-          await registerWebhook(bot, config);
-          logger.info({ event: 'telegram_webhook_set' }, 'telegram webhook registered');
-        } catch (error) {
-          const err = describeBotError(error, config.telegram.botToken!);
-          logger.error(
-            { event: 'telegram_webhook_setup_failed', err },
-            'could not register the telegram webhook',
-          );
-        }
-      }
+      // the URLs a previous start registered. Tenants added later are registered every TENANT_CACHE_MS.
+      await webhookBots?.start();
     },
     /** Stops accepting, lets in-flight requests finish (bounded by the shutdown timeout), then closes. */
     async stop(): Promise<void> {
@@ -149,10 +145,16 @@ export function createWebProcess(deps: WebProcessDeps) {
       }, config.shutdownTimeoutMs);
       await closed;
       clearTimeout(deadline);
+      await webhookBots?.stop();
       await relay.stop();
       await closeQueues(queues);
       await closeRedis(redis);
       logger.info('web stopped');
     },
   };
+}
+
+function requireDefaultBot(webhookBots: WebhookBots, config: Config): void {
+  const tenant = configuredDefaultTenant(config);
+  if (!webhookBots.botFor(tenant)) throw new ConfigError(missingBotReason(tenant));
 }

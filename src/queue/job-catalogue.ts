@@ -39,9 +39,9 @@ export const QUEUES = {
   },
   notifications: {
     concurrency: (config) => config.notifications.workerConcurrency,
-    // The precise global and per-chat pacing is the SendPacer's; this coarse limiter only exists
-    // so a Telegram 429 can pause fetching on every worker (queue.rateLimit needs one).
-    limiter: (config) => ({ max: config.telegram.messagesPerSecond * 10, duration: 1_000 }),
+    // The precise pacing is each bot's SendPacer (Telegram's limits are per bot). A 429 or 401
+    // pauses only that bot's pacer, never this queue, which every tenant's messages share.
+    limiter: () => PAUSABLE,
     jobOptions: () => ({ ...COMMON, attempts: 8 }),
   },
   metrics: {
@@ -84,6 +84,11 @@ export interface JobSpec<S extends TenantPayload = TenantPayload> {
    * its job when Redis lost it, or finishes its lifecycle when BullMQ gave up without saying so.
    */
   findStuck?(em: EntityManager, before: Date): Promise<z.output<S>[]>;
+  /**
+   * BullMQ priority (1 = first of the prioritized); undefined: none, and BullMQ takes jobs
+   * without a priority before every prioritized one.
+   */
+  priority?(payload: z.output<S>): number | undefined;
   /** Run for every tenant on a schedule (a BullMQ job scheduler per tenant), besides on demand. */
   perTenantSchedule?: {
     everyMs(config: Config): number;
@@ -99,6 +104,8 @@ const tenantId = z.uuid();
 export const METRICS_TRIGGER_WINDOW_MS = 10_000;
 
 const STUCK_LIMIT = 500;
+/** Broadcast messages are prioritized jobs; transactional ones have none and go first. */
+const BULK_PRIORITY = 10;
 const stuck = { limit: STUCK_LIMIT, filters: false, fields: ['id', 'tenantId'] } as const;
 
 export const JOBS = {
@@ -120,17 +127,25 @@ export const JOBS = {
     payload: z.object({
       tenantId,
       notificationId: z.uuid(),
-      /** Set by the pacer when it reserved this chat's slot and delayed the job until then. */
+      /** Set by the pacer when it reserved this bot's and chat's slot and delayed the job until then. */
       sendSlotAt: z.number().optional(),
+      /** A broadcast's message: sent after every transactional one waiting (plan ready, payments). */
+      bulk: z.boolean().optional(),
     }),
     jobId: (p) => `notification-${p.notificationId}`,
+    // One coach's 1,000-recipient broadcast must not hold back another coach's plan message.
+    priority: (p) => (p.bulk ? BULK_PRIORITY : undefined),
     async findStuck(em, before) {
       const rows = await em.find(
         Notification,
         { status: { $in: ['pending', 'sending'] }, updatedAt: { $lt: before } },
-        stuck,
+        { ...stuck, fields: ['id', 'tenantId', 'broadcastId'] },
       );
-      return rows.map((row) => ({ tenantId: row.tenantId, notificationId: row.id }));
+      return rows.map((row) => ({
+        tenantId: row.tenantId,
+        notificationId: row.id,
+        ...(row.broadcastId ? { bulk: true } : {}),
+      }));
     },
   }),
   'notifications.broadcast': job({
@@ -186,6 +201,31 @@ export const JOBS = {
 } as const;
 
 export type JobCatalogue = Record<string, JobSpec>;
+
+/** BullMQ options of one job: its stable id and, for bulk work, its priority. */
+export function jobOptionsOf(
+  spec: JobSpec,
+  payload: unknown,
+  jobId: string,
+): { jobId: string; priority?: number } {
+  const priority = spec.priority?.(payload as never);
+  return priority ? { jobId, priority } : { jobId };
+}
+
+/**
+ * Every payload names its tenant (the type says so; catalogues assembled at run time, as tests
+ * do, are checked here): a job without one would run under no tenant's filter, bot or budget.
+ */
+export function catalogueProblems(catalogue: JobCatalogue): string[] {
+  const problems: string[] = [];
+  for (const [name, spec] of Object.entries(catalogue)) {
+    const shape = (spec.payload as unknown as { shape?: Record<string, z.ZodType> }).shape;
+    const tenantField = shape?.tenantId;
+    if (!tenantField || tenantField.safeParse(undefined).success)
+      problems.push(`job "${name}" has no required tenantId in its payload`);
+  }
+  return problems;
+}
 export type AppJobs = typeof JOBS;
 export type JobName = keyof AppJobs;
 export type PayloadOf<N extends JobName> = z.input<AppJobs[N]['payload']>;

@@ -2,7 +2,7 @@ import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../config/logger.ts';
 import { isDependencyDown } from '../db/dependency-errors.ts';
 import { Outbox } from '../db/entities/index.ts';
-import { JOBS, type JobCatalogue } from './job-catalogue.ts';
+import { JOBS, type JobCatalogue, jobOptionsOf } from './job-catalogue.ts';
 import { listenForOutboxWrites } from './outbox-listener.ts';
 import type { Queues } from './queues.ts';
 
@@ -72,7 +72,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return {
       row,
       queue: options.queues[spec.queue],
-      job: { name: row.jobName, data: parsed.data, opts: { jobId: row.jobId } },
+      job: { name: row.jobName, data: parsed.data, opts: jobOptionsOf(spec, parsed.data, row.jobId) },
     };
   }
 

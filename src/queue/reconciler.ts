@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../config/logger.ts';
-import { JOBS, type JobCatalogue } from './job-catalogue.ts';
+import { JOBS, type JobCatalogue, jobOptionsOf } from './job-catalogue.ts';
 import type { Queues } from './queues.ts';
 
 export interface ReconcilerOptions {
@@ -40,7 +40,7 @@ export function createReconciler(options: ReconcilerOptions) {
         try {
           const job = await queue.getJob(jobId);
           if (!job) {
-            await queue.add(name, payload, { jobId });
+            await queue.add(name, payload, jobOptionsOf(spec, payload, jobId));
             requeued++;
           } else if ((await job.getState()) === 'failed') {
             // Gave up without the final-failure hook finishing (e.g. the database was down then).

@@ -2,15 +2,19 @@ import type { Redis } from 'ioredis';
 import { REDIS_NOW_MS } from '../util/redis-clock.ts';
 
 /**
- * Spaces Telegram sends across every worker process: about `rate` messages per second overall and
- * at most one message per chat per second. BullMQ's open-source limiter is global only and counts
- * fetches, not sends, so both limits live here, in Redis (Lua scripts on Redis's own clock).
+ * Spaces one bot's Telegram sends across every worker process: about `rate` messages per second
+ * overall and at most one message per chat per second. Telegram counts these limits per bot, so
+ * every key carries the bot id: each tenant's bot has budgets of its own. BullMQ's open-source
+ * limiter is queue-wide and counts fetches, not sends, so the limits live here, in Redis (Lua
+ * scripts on Redis's own clock).
  *
  * Two layers:
- * - reserve(): planned send times (a global slot every 1000/rate ms, a chat slot every ~1 s), so
- *   the flow is smooth. A job whose chat is busy for longer than `maxInlineWaitMs` keeps its chat
- *   slot and is delayed until then; it holds no worker meanwhile, so a burst to one chat never
- *   blocks other chats.
+ * - reserve(): planned send times (a bot-wide slot every 1000/rate ms, a chat slot every ~1 s),
+ *   so the flow is smooth. A job whose chat slot is further away than `maxInlineWaitMs` (a busy
+ *   chat, a pause) keeps it and is delayed until then; one whose bot slot would be that far away
+ *   keeps its chat slot and comes back nearer its turn. Either way it holds no worker meanwhile,
+ *   so a burst to one chat or one bot's backlog never occupies the workers others need. A pause
+ *   (pauseAll, after a 429 or 401) voids the chat slots handed out before it.
  * - acquire()/release() around the HTTP request itself: a sliding log of sends in which a request
  *   counts from the moment it starts until one second after its response. Telegram sees a request
  *   somewhere between those two instants, so however late a process was (GC pause, CPU
@@ -21,20 +25,27 @@ local spacing = tonumber(ARGV[1])
 local chatInterval = tonumber(ARGV[2])
 local owned = tonumber(ARGV[3])
 local maxInline = tonumber(ARGV[4])
-local ttl = math.ceil(chatInterval * 4 + 60000)
+local pausedUntil = tonumber(redis.call('GET', KEYS[3]) or '0')
+-- A chat slot handed out before a pause began is void: the chat gets a new one after the pause.
+if owned >= 0 and owned < pausedUntil then owned = -1 end
 if owned < 0 then
   local chatNext = tonumber(redis.call('GET', KEYS[2]) or '0')
-  local slot = math.max(now, chatNext)
-  redis.call('SET', KEYS[2], tostring(slot + chatInterval), 'PX', math.ceil(slot - now + ttl))
+  local slot = math.max(now, chatNext, pausedUntil)
+  redis.call('SET', KEYS[2], tostring(slot + chatInterval), 'PX', math.ceil(slot - now + chatInterval * 4 + 60000))
   if slot - now > maxInline then
-    return {'delay', tostring(slot), tostring(now)}
+    return {'delay', tostring(slot), tostring(slot), tostring(now)}
   end
   owned = slot
 end
 local globalNext = tonumber(redis.call('GET', KEYS[1]) or '0')
 local sendAt = math.max(now, owned, globalNext)
+-- The bot's queue is long: come back when its turn is near, keeping the chat slot; taking a far
+-- bot slot now would hold a worker (or, delayed, leave the bot idle if the job never returns).
+if sendAt - now > maxInline then
+  return {'delay', tostring(owned), tostring(sendAt - maxInline / 2), tostring(now)}
+end
 redis.call('SET', KEYS[1], tostring(sendAt + spacing), 'PX', math.ceil(sendAt - now + spacing + 60000))
-return {'send', tostring(sendAt), tostring(now)}
+return {'send', tostring(sendAt), tostring(sendAt), tostring(now)}
 `;
 
 /** Returns '0' when the request may start now (and records it as in flight), else ms to wait. */
@@ -82,6 +93,8 @@ export type PaceDecision =
 export interface SendPacerOptions {
   redis: Redis;
   keyPrefix: string;
+  /** The bot's numeric id (the token's part before `:`, not secret): its own budget. */
+  botId: string;
   messagesPerSecond: number;
   /** Upper bound of one request (the sender's timeout); an unreleased request frees its slot after it. */
   requestTimeoutMs: number;
@@ -95,7 +108,7 @@ export function createSendPacer(options: SendPacerOptions) {
   const chatIntervalMs = WINDOW_MS + 20;
   const maxInlineWaitMs = options.maxInlineWaitMs ?? 1500;
   const inflightMs = options.requestTimeoutMs + 1000;
-  const key = (name: string) => `${options.keyPrefix}:pacer:${name}`;
+  const key = (name: string) => `${options.keyPrefix}:pacer:${options.botId}:${name}`;
   let sequence = 0;
 
   async function acquire(chatId: string): Promise<string | number> {
@@ -119,17 +132,19 @@ export function createSendPacer(options: SendPacerOptions) {
     async reserve(chatId: string, ownedSlot?: number): Promise<PaceDecision> {
       const result = (await options.redis.eval(
         RESERVE,
-        2,
+        3,
         key('global-next'),
         key(`chat-next:${chatId}`),
+        key('paused-until'),
         String(spacingMs),
         String(chatIntervalMs),
         String(ownedSlot ?? -1),
         String(maxInlineWaitMs),
-      )) as [string, string, string];
-      const [kind, at, now] = [result[0], Number(result[1]), Number(result[2])];
-      const wait = Math.max(0, Math.ceil(at - now));
-      return kind === 'send' ? { kind: 'send', waitMs: wait } : { kind: 'delay', delayMs: wait, slot: at };
+      )) as [string, string, string, string];
+      // [kind, slot, due, now]: a delayed job presents `slot` (its chat's) when it returns at `due`.
+      const [kind, slot, due, now] = [result[0], Number(result[1]), Number(result[2]), Number(result[3])];
+      const wait = Math.max(0, Math.ceil(due - now));
+      return kind === 'send' ? { kind: 'send', waitMs: wait } : { kind: 'delay', delayMs: wait, slot };
     },
 
     /** Runs `send` once both limits allow it, holding its place in the log until it answered. */
@@ -148,9 +163,9 @@ export function createSendPacer(options: SendPacerOptions) {
       }
     },
 
-    /** Telegram said 429: no worker plans a send for `ms`. */
+    /** Telegram said 429 (or 401) to this bot: no worker plans a send of this bot for `ms`. */
     async pauseAll(ms: number): Promise<void> {
-      await options.redis.eval(PAUSE, 1, key('global-next'), String(ms));
+      await options.redis.eval(PAUSE, 1, key('paused-until'), String(ms));
     },
   };
 }

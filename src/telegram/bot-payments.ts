@@ -8,7 +8,7 @@ import { checkPreCheckout } from '../billing/pre-checkout.ts';
 import { recordStarPayment, recordStarRefund } from '../billing/star-payments.ts';
 import type { Logger } from '../config/logger.ts';
 import { isDependencyDown, isTransientConflict } from '../db/dependency-errors.ts';
-import { DEFAULT_TENANT_ID, forkForTenant } from '../db/orm.ts';
+import { forkForTenant } from '../db/orm.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { enqueueOnce } from '../queue/outbox-writer.ts';
 import { withTimeout } from '../util/with-timeout.ts';
@@ -46,6 +46,8 @@ export class PaymentNotRecordedError extends Error {
 }
 
 export interface PaymentHandlerDeps {
+  /** The bot's tenant: its payments are recorded there, checked with its invoice key. */
+  tenantId: string;
   orm: MikroORM;
   logger: Logger;
   metrics: Metrics;
@@ -54,8 +56,7 @@ export interface PaymentHandlerDeps {
 }
 
 export function registerPaymentHandlers(bot: Telegraf, deps: PaymentHandlerDeps): void {
-  const { orm, logger, metrics } = deps;
-  const tenantId = DEFAULT_TENANT_ID;
+  const { orm, logger, metrics, tenantId } = deps;
 
   bot.on('pre_checkout_query', async (ctx) => {
     const query = ctx.preCheckoutQuery;

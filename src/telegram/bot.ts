@@ -6,18 +6,22 @@ import { invoiceKey } from '../billing/invoice-payload.ts';
 import { type Config, ConfigError } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import { TelegramUser } from '../db/entities/index.ts';
-import { DEFAULT_TENANT_ID, forkForTenant } from '../db/orm.ts';
+import { forkForTenant } from '../db/orm.ts';
 import { effectiveRole } from '../domain/permissions.ts';
 import { findLatestPlan } from '../domain/plans.ts';
 import { userReachability } from '../domain/user-reachability.ts';
 import { type BotUserProfile, registerBotUser } from '../domain/users.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { TenantProfile } from '../tenants/tenant-directory.ts';
 import { settledWithin, withTimeout } from '../util/with-timeout.ts';
 import { telegrafApiRoot } from './bot-api-call.ts';
 import { PaymentNotRecordedError, registerPaymentHandlers } from './bot-payments.ts';
 import { botCommands, botTexts, MENU_BUTTON_TEXT } from './bot-texts.ts';
 
 export interface BotDeps {
+  /** The coach whose bot this is: its token, users, owners and page URLs. */
+  tenant: TenantProfile;
+  /** Deployment-wide settings only (Bot API root); everything per coach comes from `tenant`. */
   config: Config;
   orm: MikroORM;
   logger: Logger;
@@ -89,24 +93,35 @@ export function describeBotError(error: unknown, token: string): Record<string, 
   };
 }
 
+/** Why a tenant has no bot to run, in words an operator can act on. */
+export function missingBotReason(tenant: TenantProfile): string {
+  if (tenant.problem) return `The bot of tenant "${tenant.slug}" is unusable: ${tenant.problem}`;
+  return tenant.isDefault
+    ? 'Invalid TELEGRAM_BOT_TOKEN: required to run the bot'
+    : `Tenant "${tenant.slug}" has no bot token`;
+}
+
 /**
- * The client-facing bot: /start registers and greets, /plan reports the latest plan, /help.
- * Transport-agnostic — the web process feeds it webhook updates, the bot process long-polls.
+ * One coach's client-facing bot: /start registers and greets, /plan reports the latest plan, /help.
+ * Every handler works in that tenant: users, plans and payments are its own, replies go out through
+ * its token. Transport-agnostic — the web process feeds it webhook updates, the bot process long-polls.
  */
 export function createBot(deps: BotDeps): Telegraf {
-  const { config, orm, logger } = deps;
-  const token = config.telegram.botToken;
-  if (!token) throw new ConfigError('Invalid TELEGRAM_BOT_TOKEN: required to run the bot');
+  const { config, orm, tenant } = deps;
+  const token = tenant.botToken;
+  if (!token) throw new ConfigError(missingBotReason(tenant));
+  const tenantId = tenant.id;
+  const logger = deps.logger.child({ tenant: tenant.slug });
   // webhookReply off: every reply is a real request we can await.
   const bot = new Telegraf(token, {
     telegram: { apiRoot: telegrafApiRoot(config.telegram.apiRoot), webhookReply: false },
     handlerTimeout: HANDLER_TIMEOUT_MS,
   });
-  const appButton = (text: string) => withButtons(miniAppButton(config.telegram.miniAppUrl, text));
+  const appButton = (text: string) => withButtons(miniAppButton(tenant.miniAppUrl, text));
   // The panel opens like the Mini App (web_app for https, a link for http), and only for admins.
-  const panelButton = (text: string) => miniAppButton(config.telegram.panelUrl, text);
+  const panelButton = (text: string) => miniAppButton(tenant.panelUrl, text);
   const isAdmin = (user: { telegramId: string; role: TelegramUser['role'] } | null, telegramId: number) =>
-    effectiveRole(user ?? { telegramId: String(telegramId), role: null }, config.telegram.admins) !== null;
+    effectiveRole(user ?? { telegramId: String(telegramId), role: null }, tenant.configuredOwners) !== null;
 
   // One-to-one only: in a group, /start would register bystanders and /plan would read a plan aloud.
   bot.use(async (ctx, next) => {
@@ -115,12 +130,12 @@ export function createBot(deps: BotDeps): Telegraf {
   });
 
   bot.start(async (ctx) => {
-    const { user } = await registerBotUser(forkForTenant(orm), DEFAULT_TENANT_ID, profileOf(ctx.from));
+    const { user } = await registerBotUser(forkForTenant(orm, tenantId), tenantId, profileOf(ctx.from));
     const texts = botTexts(ctx.from.language_code);
     await ctx.reply(
       texts.greeting(ctx.from.first_name),
       withButtons(
-        miniAppButton(config.telegram.miniAppUrl, texts.openAppButton),
+        miniAppButton(tenant.miniAppUrl, texts.openAppButton),
         isAdmin(user, ctx.from.id) ? panelButton(texts.panelButton) : undefined,
       ),
     );
@@ -128,8 +143,8 @@ export function createBot(deps: BotDeps): Telegraf {
 
   // The coach's way to the panel; for everyone else it is a command the bot does not know.
   bot.command('panel', async (ctx) => {
-    const user = await forkForTenant(orm).findOne(TelegramUser, {
-      tenantId: DEFAULT_TENANT_ID,
+    const user = await forkForTenant(orm, tenantId).findOne(TelegramUser, {
+      tenantId,
       telegramId: String(ctx.from.id),
     });
     const texts = botTexts(ctx.from.language_code ?? user?.languageCode);
@@ -142,9 +157,9 @@ export function createBot(deps: BotDeps): Telegraf {
   });
 
   bot.command('plan', async (ctx) => {
-    const em = forkForTenant(orm);
+    const em = forkForTenant(orm, tenantId);
     const user = await em.findOne(TelegramUser, {
-      tenantId: DEFAULT_TENANT_ID,
+      tenantId,
       telegramId: String(ctx.from.id),
     });
     const plan = user ? await findLatestPlan(em, user.id) : null;
@@ -159,11 +174,12 @@ export function createBot(deps: BotDeps): Telegraf {
   });
 
   registerPaymentHandlers(bot, {
+    tenantId,
     orm,
     logger,
     metrics: deps.metrics,
     invoiceKey: invoiceKey(token),
-    miniAppUrl: config.telegram.miniAppUrl,
+    miniAppUrl: tenant.miniAppUrl,
   });
 
   bot.on(message('text'), async (ctx) => {
@@ -176,8 +192,8 @@ export function createBot(deps: BotDeps): Telegraf {
   // Telegram tells us when a client blocks or unblocks the bot: keep the notifier from wasting sends.
   bot.on('my_chat_member', async (ctx) => {
     const status = ctx.myChatMember.new_chat_member.status;
-    const where = { tenantId: DEFAULT_TENANT_ID, telegramId: String(ctx.myChatMember.from.id) };
-    const em = forkForTenant(orm);
+    const where = { tenantId, telegramId: String(ctx.myChatMember.from.id) };
+    const em = forkForTenant(orm, tenantId);
     if (status === 'kicked') await userReachability.blockedBot(em, where);
     else if (status === 'member') await userReachability.reachableAgain(em, where);
   });
@@ -219,10 +235,10 @@ export function createBot(deps: BotDeps): Telegraf {
 }
 
 /** Commands (English, plus Russian for Russian-language clients) and the menu button that opens the Mini App. */
-export async function configureBot(bot: Telegraf, config: Config): Promise<void> {
+export async function configureBot(bot: Telegraf, tenant: Pick<TenantProfile, 'miniAppUrl'>): Promise<void> {
   await bot.telegram.setMyCommands(botCommands('en'));
   await bot.telegram.setMyCommands(botCommands('ru'), { language_code: 'ru' });
-  const url = config.telegram.miniAppUrl;
+  const url = tenant.miniAppUrl;
   // Without an https Mini App, reset to the default button rather than leave a stale web_app one.
   await bot.telegram.setChatMenuButton({
     menuButton: url?.startsWith('https://')
@@ -238,16 +254,24 @@ export class WebhookSetupTimeoutError extends Error {
 
 /**
  * Webhook mode: fetch botInfo (so no update waits on getMe), set commands and menu button, and
- * register the URL with our secret. Every web instance does this at start; setWebhook is idempotent.
+ * register the tenant's URL with its own secret. Every web instance does this at start;
+ * setWebhook is idempotent.
  */
-export async function registerWebhook(bot: Telegraf, config: Config): Promise<void> {
-  const url = config.telegram.webhookUrl;
+export async function registerWebhook(
+  bot: Telegraf,
+  tenant: Pick<TenantProfile, 'slug' | 'miniAppUrl' | 'webhookUrl' | 'webhookSecret'>,
+  config: Config,
+): Promise<void> {
+  const url = tenant.webhookUrl;
   if (!url) throw new ConfigError('Invalid TELEGRAM_WEBHOOK_URL: required to register a webhook');
+  // Without a secret anyone could post updates as Telegram; the guard refuses them all anyway.
+  if (!tenant.webhookSecret) throw new ConfigError(`Tenant "${tenant.slug}" has no webhook secret`);
+  const secret = tenant.webhookSecret;
   const register = async () => {
     bot.botInfo ??= await bot.telegram.getMe();
-    await configureBot(bot, config);
+    await configureBot(bot, tenant);
     await bot.telegram.setWebhook(url, {
-      secret_token: config.telegram.webhookSecret,
+      secret_token: secret,
       allowed_updates: [...BOT_ALLOWED_UPDATES],
       max_connections: config.telegram.webhookMaxConnections,
       drop_pending_updates: false,

@@ -15,7 +15,8 @@ export class TenantInputError extends Error {
       | 'invalid_bot_token'
       | 'bot_taken'
       | 'no_secret_key'
-      | 'not_found',
+      | 'not_found'
+      | 'default_tenant',
     message: string,
   ) {
     super(message);
@@ -118,4 +119,78 @@ export async function createTenant(
     throw error;
   }
   return { id, slug: input.slug, botApiSecret };
+}
+
+/** What `tenant:update` may change; absent fields stay, null budgets fall back to the defaults. */
+export interface TenantChanges {
+  name?: string;
+  botToken?: string;
+  /** With botToken: the new bot's username (from getMe); null when unknown. */
+  botUsername?: string | null;
+  aiRequestsPerMinute?: number | null;
+  aiPlansPerDay?: number | null;
+}
+
+export async function findTenantBySlug(orm: MikroORM, slug: string): Promise<Tenant> {
+  const tenant = await orm.em.fork({ clear: true }).findOne(Tenant, { slug });
+  if (!tenant) throw new TenantInputError('not_found', `No tenant "${slug}" (see tenant:list).`);
+  return tenant;
+}
+
+/**
+ * Renames a tenant, changes its budgets or rotates its bot token. A rotated token is sealed like a
+ * new one; it may belong to another bot (a coach moving to a new bot), so the bot id is checked
+ * again against every other tenant. Returns the names of the fields that changed.
+ */
+export async function updateTenant(
+  orm: MikroORM,
+  box: SecretBox | undefined,
+  slug: string,
+  changes: TenantChanges,
+): Promise<{ id: string; changed: string[] }> {
+  const em = orm.em.fork({ clear: true });
+  const tenant = await em.findOne(Tenant, { slug });
+  if (!tenant) throw new TenantInputError('not_found', `No tenant "${slug}" (see tenant:list).`);
+  const changed: string[] = [];
+  if (changes.botToken !== undefined) {
+    const botId = botIdOf(changes.botToken);
+    if (!box) {
+      throw new TenantInputError(
+        'no_secret_key',
+        'Set TENANT_SECRET_KEY first (npm run -s cli -- secret:generate --bytes 32).',
+      );
+    }
+    const other = await em.findOne(Tenant, { botId, id: { $ne: tenant.id } }, { fields: ['slug'] });
+    if (other) throw new TenantInputError('bot_taken', `This bot already belongs to tenant "${other.slug}".`);
+    tenant.botId = botId;
+    tenant.botTokenSealed = box.seal(changes.botToken, sealContext(tenant.id, 'bot_token'));
+    tenant.botUsername = changes.botUsername ?? null;
+    changed.push('bot token');
+  }
+  if (changes.name !== undefined && changes.name !== tenant.name) {
+    tenant.name = changes.name;
+    changed.push('name');
+  }
+  if (
+    changes.aiRequestsPerMinute !== undefined &&
+    changes.aiRequestsPerMinute !== tenant.aiRequestsPerMinute
+  ) {
+    tenant.aiRequestsPerMinute = changes.aiRequestsPerMinute;
+    changed.push('AI requests per minute');
+  }
+  if (changes.aiPlansPerDay !== undefined && changes.aiPlansPerDay !== tenant.aiPlansPerDay) {
+    tenant.aiPlansPerDay = changes.aiPlansPerDay;
+    changed.push('plans per day');
+  }
+  if (changed.length === 0) return { id: tenant.id, changed };
+  tenant.updatedAt = new Date();
+  try {
+    await em.flush();
+  } catch (error) {
+    const detail = String((error as { constraint?: string }).constraint ?? (error as Error).message);
+    if (detail.includes('tenant_bot_id_unique'))
+      throw new TenantInputError('bot_taken', 'This bot already belongs to another tenant.');
+    throw error;
+  }
+  return { id: tenant.id, changed };
 }

@@ -130,9 +130,26 @@ export function createTenantDirectory(deps: {
     return loading;
   }
 
+  /**
+   * A stale snapshot is served while a fresh one loads in the background, so no request waits on
+   * the tenant table once it has been read, and with PostgreSQL down requests keep resolving their
+   * tenant (they fail on their own queries with a 503, health checks keep answering).
+   */
+  function refreshInBackground(): void {
+    load().catch((error: unknown) =>
+      log.warn(
+        { event: 'tenant_directory_stale', err: (error as Error).message },
+        'serving the last tenant list',
+      ),
+    );
+  }
+
   async function current(missed?: (s: NonNullable<typeof snapshot>) => boolean) {
-    if (!snapshot || Date.now() - snapshot.at > config.tenants.cacheMs) await load();
-    else if (missed?.(snapshot) && Date.now() - snapshot.at > MISS_RELOAD_MS) await load();
+    if (!snapshot) await load();
+    else if (missed?.(snapshot) && Date.now() - snapshot.at > MISS_RELOAD_MS) {
+      // Someone asks for a tenant we have not seen: perhaps created a moment ago. Worth one read.
+      await load().catch(() => undefined);
+    } else if (Date.now() - snapshot.at > config.tenants.cacheMs && !loading) refreshInBackground();
     return snapshot!;
   }
 

@@ -8,7 +8,9 @@ import { validAnswers } from './init-data.ts';
 export async function seedUsers(
   em: EntityManager,
   telegramIds: (number | string)[],
-  fields: Partial<Pick<TelegramUser, 'isClient' | 'role' | 'unreachableAt' | 'languageCode'>> = {},
+  fields: Partial<
+    Pick<TelegramUser, 'isClient' | 'role' | 'unreachableAt' | 'languageCode' | 'tenantId' | 'firstName'>
+  > = {},
 ): Promise<TelegramUser[]> {
   const now = new Date();
   const users = telegramIds.map((id) =>
@@ -31,14 +33,14 @@ export async function seedApplicant(em: EntityManager, user: TelegramUser): Prom
   const now = new Date();
   const survey = em.create(Survey, {
     id: randomUUID(),
-    tenantId: DEFAULT_TENANT_ID,
+    tenantId: user.tenantId,
     userId: user.id,
     answers: { ...validAnswers, equipment: [...validAnswers.equipment] },
     createdAt: now,
   });
   em.create(Application, {
     id: randomUUID(),
-    tenantId: DEFAULT_TENANT_ID,
+    tenantId: user.tenantId,
     userId: user.id,
     surveyId: survey.id,
     status: 'new',
@@ -57,7 +59,7 @@ export async function seedNotifications(
   const rows = users.map(
     (user) =>
       queueNotification(em, {
-        tenantId: DEFAULT_TENANT_ID,
+        tenantId: user.tenantId,
         user,
         kind: 'test',
         dedupeKey: `test:${randomUUID()}`,

@@ -10,7 +10,6 @@ import { startFakeTelegramFleet } from '../../src/dev/fake-telegram-fleet.ts';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.ts';
 import { createWebProcess } from '../../src/processes/web-process.ts';
 import type { JobCatalogue } from '../../src/queue/job-catalogue.ts';
-import { createTelegramSender } from '../../src/telegram/telegram-sender.ts';
 import { createTenant } from '../../src/tenants/tenant-admin.ts';
 import { secretBoxOf, type TenantDirectory } from '../../src/tenants/tenant-directory.ts';
 import type { Handlers } from '../../workers/job-runner.ts';
@@ -181,12 +180,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
           redisUrl: options.workerRedisUrl ?? TEST_REDIS_URL,
           ...options.jobs,
           planProvider: createPlanProvider(config.ai),
-          telegram: createTelegramSender({
-            botToken: TEST_BOT_TOKEN,
-            apiRoot: telegram.apiRoot,
-            timeoutMs: config.telegram.timeoutMs,
-          }),
-          miniAppUrl: config.telegram.miniAppUrl,
+          // Every tenant's bot (TELEGRAM_API_ROOT is the fake, or the fleet when there are tenants).
         });
   await worker?.start();
   const web = createWebProcess({

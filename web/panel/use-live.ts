@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { pageTenant } from '../shared/tenant.ts';
 
 /** An event pushed by GET /api/panel/ws (docs/panel-live-updates.md), or `ready` after each (re)connect. */
 export type LiveEvent =
@@ -51,7 +52,9 @@ export function useLiveSocket(
   authLost.current = onAuthLost;
   const accessChanged = useRef(onAccessChanged);
   accessChanged.current = onAccessChanged;
-  const authMessage = JSON.stringify({ type: 'auth', ...auth });
+  // The coach of this page (/panel/<slug>/); the default tenant's page names none.
+  const tenant = pageTenant();
+  const authMessage = JSON.stringify({ type: 'auth', ...auth, ...(tenant ? { tenant } : {}) });
 
   useEffect(() => {
     let socket: WebSocket | undefined;

@@ -1,3 +1,5 @@
+import { pageTenant } from './tenant.ts';
+
 /** How the page proves who is calling: Telegram's initData, or the panel's browser session cookie. */
 export type ApiAuth = { kind: 'tma'; initData: string } | { kind: 'session' };
 
@@ -37,9 +39,12 @@ export interface ApiClient {
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
-export function createApiClient(auth: ApiAuth): ApiClient {
+/** `tenant`: the coach the calls are for (X-Tenant); by default the one in the page's URL, if any. */
+export function createApiClient(auth: ApiAuth, tenant: string | undefined = pageTenant()): ApiClient {
   async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
+    // Un-prefixed pages send nothing: the default tenant, as before there were several coaches.
+    if (tenant) headers['X-Tenant'] = tenant;
     if (auth.kind === 'tma') headers.Authorization = `tma ${auth.initData}`;
     // The session cookie is SameSite=Strict; this header is what a cross-site form cannot send.
     else headers['X-Requested-With'] = 'coach-panel';

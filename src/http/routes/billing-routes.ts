@@ -3,6 +3,7 @@ import { createSubscriptionInvoice } from '../../billing/billing-actions.ts';
 import { listOfferedPlans } from '../../billing/subscription-plans.ts';
 import { SUBSCRIPTION_PERIOD_DAYS } from '../../db/entities/subscription-plan.entity.ts';
 import { TooManyRequestsError } from '../../domain/errors.ts';
+import type { TenantProfile } from '../../tenants/tenant-directory.ts';
 import { MINI_APP } from '../routing/access.ts';
 import { defineRoute } from '../routing/define-route.ts';
 import type { RouteDeps } from '../routing/route-deps.ts';
@@ -51,15 +52,10 @@ export const offeredPlanSchema = z.object({
     }),
 });
 
-/** What the billing actions need from the app, with the request's own logger. */
-export function billingDeps(deps: RouteDeps, log: RouteDeps['logger']) {
-  return {
-    stars: deps.stars,
-    invoiceKey: deps.invoiceKey,
-    metrics: deps.metrics,
-    miniAppUrl: deps.config.telegram.miniAppUrl,
-    log,
-  };
+/** What the billing actions need from the app: the tenant's own bot, and the request's own logger. */
+export function billingDeps(deps: RouteDeps, tenant: TenantProfile, log: RouteDeps['logger']) {
+  const { stars, invoiceKey } = deps.payments(tenant);
+  return { stars, invoiceKey, metrics: deps.metrics, miniAppUrl: tenant.miniAppUrl, log };
 }
 
 export const billingRoutes = [
@@ -114,7 +110,7 @@ export const billingRoutes = [
         schema: errorSchema,
       },
     },
-    async handler({ body, user, em, tenantId, log }, deps) {
+    async handler({ body, user, em, tenantId, tenant, log }, deps) {
       const limit = await invoiceLimiter(deps).consume(user.id);
       if (!limit.allowed) {
         throw new TooManyRequestsError(
@@ -126,7 +122,7 @@ export const billingRoutes = [
       const invoiceLink = await createSubscriptionInvoice(
         em,
         { tenantId, userId: user.id, planId: body.planId },
-        billingDeps(deps, log),
+        billingDeps(deps, tenant, log),
       );
       return { status: 201, body: { invoiceLink } };
     },

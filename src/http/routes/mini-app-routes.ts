@@ -74,14 +74,14 @@ export const miniAppRoutes = [
       },
       429: { description: 'Daily plan quota used up (PLANS_PER_USER_PER_DAY)', schema: errorSchema },
     },
-    async handler({ body, user, em, tenantId }, deps) {
+    async handler({ body, user, em, tenantId, tenant }, deps) {
       const now = new Date();
       const result = await submitSurvey(em, {
         tenantId,
         userId: user.id,
         answers: body.answers,
         plansPerDay: deps.config.plans.perUserPerDay,
-        configuredOwners: deps.config.telegram.admins,
+        configuredOwners: tenant.configuredOwners,
         now,
       });
       // After the commit: the panel must never hear of an application that was rolled back.

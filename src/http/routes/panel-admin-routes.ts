@@ -30,8 +30,8 @@ export const panelAdminRoutes = [
     tags,
     access,
     responses: { 200: { description: 'The admins', schema: z.object({ items: z.array(adminSchema) }) } },
-    async handler({ em }, deps) {
-      return { status: 200, body: { items: await listAdmins(em, deps.config.telegram.admins) } };
+    async handler({ em, tenant }) {
+      return { status: 200, body: { items: await listAdmins(em, tenant.configuredOwners) } };
     },
   }),
 
@@ -47,8 +47,8 @@ export const panelAdminRoutes = [
       200: { description: 'The admin', schema: adminSchema },
       404: { description: 'This Telegram id has no panel role' },
     },
-    async handler({ params, em }, deps) {
-      const admin = await findAdmin(em, params.telegramId, deps.config.telegram.admins);
+    async handler({ params, em, tenant }) {
+      const admin = await findAdmin(em, params.telegramId, tenant.configuredOwners);
       if (!admin) throw new NotFoundError('admin_not_found', 'This Telegram id has no panel role.');
       return { status: 200, body: admin };
     },
@@ -78,13 +78,13 @@ export const panelAdminRoutes = [
       },
       409: { description: 'Would leave the panel without an owner, or the id is in TELEGRAM_ADMINS' },
     },
-    async handler({ params, body, em, tenantId, user }, deps) {
+    async handler({ params, body, em, tenantId, tenant, user }, deps) {
       const change = await setAdminRole(em, {
         tenantId,
         actorId: user.id,
         telegramId: params.telegramId,
         role: body.role,
-        configuredOwners: deps.config.telegram.admins,
+        configuredOwners: tenant.configuredOwners,
       });
       if (change.changed)
         deps.liveEvents.publish(tenantId, { type: 'access.changed', userId: change.user.id });
@@ -113,13 +113,13 @@ export const panelAdminRoutes = [
       404: { description: 'This Telegram id has no role' },
       409: { description: 'Would leave the panel without an owner, or the id is in TELEGRAM_ADMINS' },
     },
-    async handler({ params, em, tenantId, user }, deps) {
+    async handler({ params, em, tenantId, tenant, user }, deps) {
       const change = await setAdminRole(em, {
         tenantId,
         actorId: user.id,
         telegramId: params.telegramId,
         role: null,
-        configuredOwners: deps.config.telegram.admins,
+        configuredOwners: tenant.configuredOwners,
       });
       if (change.changed)
         deps.liveEvents.publish(tenantId, { type: 'access.changed', userId: change.user.id });

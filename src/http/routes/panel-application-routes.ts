@@ -49,13 +49,14 @@ function decisionRoute(decision: 'accept' | 'reject') {
       404: { description: 'No such application' },
       409: { description: 'Already decided' },
     },
-    async handler({ params, em, tenantId, user: actor }, deps) {
+    async handler({ params, em, tenantId, tenant, user: actor }, deps) {
       const { application, user } = await decideApplication(em, {
         tenantId,
         actorId: actor.id,
         applicationId: params.applicationId,
         decision,
-        miniAppUrl: deps.config.telegram.miniAppUrl,
+        // The client opens this coach's Mini App (/app/<slug>/), not the default one.
+        miniAppUrl: tenant.miniAppUrl,
       });
       if (decision === 'accept') {
         deps.liveEvents.publish(tenantId, {

@@ -127,11 +127,11 @@ export const panelBillingRoutes = [
       },
       ...telegramFailures,
     },
-    async handler({ params, em, tenantId, user, log }, deps) {
+    async handler({ params, em, tenantId, tenant, user, log }, deps) {
       const view = await cancelRenewal(
         em,
         { tenantId, actorId: user.id, telegramId: params.telegramId },
-        billingDeps(deps, log),
+        billingDeps(deps, tenant, log),
       );
       return { status: 200, body: view };
     },
@@ -154,11 +154,11 @@ export const panelBillingRoutes = [
       409: { description: 'Already refunded (`already_refunded`)', schema: errorSchema },
       ...telegramFailures,
     },
-    async handler({ params, em, tenantId, user, log }, deps) {
+    async handler({ params, em, tenantId, tenant, user, log }, deps) {
       const result = await refundPayment(
         em,
         { tenantId, actorId: user.id, chargeId: params.chargeId },
-        billingDeps(deps, log),
+        billingDeps(deps, tenant, log),
       );
       return { status: 200, body: result };
     },

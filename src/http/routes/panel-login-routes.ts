@@ -8,7 +8,7 @@ const loginOptionsSchema = z.object({
     .nullable()
     .meta({
       description:
-        'The bot whose Telegram Login Widget the panel shows (TELEGRAM_BOT_USERNAME); null when not configured',
+        'The bot of the tenant (X-Tenant) whose Telegram Login Widget the panel shows (TELEGRAM_BOT_USERNAME for the default tenant); null when not configured',
       examples: ['coach_anna_bot'],
     }),
 });
@@ -26,8 +26,8 @@ export const panelLoginRoutes = [
     tags: ['Panel: session'],
     access: PUBLIC,
     responses: { 200: { description: 'Login options', schema: loginOptionsSchema } },
-    async handler(_input, deps) {
-      return { status: 200, body: { botUsername: deps.config.telegram.botUsername ?? null } };
+    async handler({ tenant }) {
+      return { status: 200, body: { botUsername: tenant.botUsername ?? null } };
     },
   }),
 ];

@@ -24,7 +24,7 @@ import {
   checkCsrf,
   checkOrigin,
   clearSessionCookie,
-  readSessionCookie,
+  requestSessionToken,
   setSessionCookie,
 } from '../panel-session-auth.ts';
 import { PANEL_LOGIN, PUBLIC, panel } from '../routing/access.ts';
@@ -119,7 +119,7 @@ export const panelSessionRoutes = [
     method: 'POST',
     path: '/api/panel/session',
     summary:
-      'Log in to the trainer panel from a browser with Telegram Login Widget data; sets the coach_panel_session cookie',
+      'Log in to the trainer panel from a browser with Telegram Login Widget data of the tenant’s bot; sets the tenant’s session cookie (coach_panel_session, or coach_panel_session_<slug> for X-Tenant: <slug>)',
     tags,
     access: PANEL_LOGIN,
     body: loginBody,
@@ -136,10 +136,11 @@ export const panelSessionRoutes = [
       },
       503: { description: '`auth_not_configured`: no bot token', schema: errorSchema },
     },
-    async handler({ ctx, em, tenantId, log, ip }, deps) {
+    async handler({ ctx, em, tenantId, tenant, log, ip }, deps) {
       const { config } = deps;
       checkOrigin(ctx);
-      const botToken = config.telegram.botToken;
+      // The Login Widget of this tenant's bot: data signed by another coach's bot does not verify.
+      const botToken = tenant.botToken;
       if (!botToken)
         throw new ServiceUnavailableError('auth_not_configured', 'Panel login is not configured.', 60);
       // Counted with initData logins (telegram_auth_*), so the auth alerts see every way in.
@@ -165,7 +166,7 @@ export const panelSessionRoutes = [
 
       const telegramId = login.user.id;
       const existing = await em.findOne(TelegramUser, { tenantId, telegramId });
-      const role = effectiveRole({ telegramId, role: existing?.role ?? null }, config.telegram.admins);
+      const role = effectiveRole({ telegramId, role: existing?.role ?? null }, tenant.configuredOwners);
       if (!role) {
         // Nothing is written for someone without a role: no user row, no session.
         log.info(
@@ -176,7 +177,7 @@ export const panelSessionRoutes = [
       }
       const user = await upsertWidgetUser(em, tenantId, login.user, existing?.id);
       // A login from a browser that still holds a session replaces it rather than leaving it behind.
-      const previous = readSessionCookie(ctx.get('cookie'));
+      const previous = requestSessionToken(ctx);
       if (previous) await endPanelSession(em, tenantId, previous);
       const ttlSeconds = config.panelLogin.sessionTtlSeconds;
       const session = await createPanelSession(em, {
@@ -242,7 +243,7 @@ export const panelSessionRoutes = [
       },
     },
     async handler({ ctx, em, tenantId, log }, deps) {
-      const token = readSessionCookie(ctx.get('cookie'));
+      const token = requestSessionToken(ctx);
       if (token !== undefined) {
         checkCsrf(ctx);
         if (await endPanelSession(em, tenantId, token)) {

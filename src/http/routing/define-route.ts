@@ -3,6 +3,7 @@ import type { Logger } from '../../config/logger.ts';
 import type { TelegramUser } from '../../db/entities/index.ts';
 import type { AdminRole } from '../../db/entities/telegram-user.entity.ts';
 import type { EntityManager } from '../../db/orm.ts';
+import type { TenantProfile } from '../../tenants/tenant-directory.ts';
 import type { AppContext as Context } from '../request-state.ts';
 import type { Access, UserAccess } from './access.ts';
 import type { RouteDeps } from './route-deps.ts';
@@ -38,6 +39,8 @@ export interface RouteRequest<P, Q, B, A extends Access> {
   body: B;
   em: EntityManager;
   tenantId: string;
+  /** The coach this request is for (tenant-resolution.ts): their bot, owners and URLs. */
+  tenant: TenantProfile;
   log: Logger;
   ip: string;
   /** The raw Koa context, for the few routes that stream or read raw headers. */

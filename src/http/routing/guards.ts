@@ -5,7 +5,7 @@ import { botApiAuth } from '../bot-api-auth.ts';
 import { panelAuth, panelLoginRateLimit } from '../panel-session-auth.ts';
 import type { AppMiddleware as Middleware } from '../request-state.ts';
 import { requirePermission } from '../require-permission.ts';
-import { webhookSecretGuard } from '../telegram-webhook-guard.ts';
+import { telegramWebhookGuard } from '../telegram-webhook-guard.ts';
 import { tmaAuth } from '../tma-auth.ts';
 import type { Access } from './access.ts';
 import type { RouteDeps } from './route-deps.ts';
@@ -13,14 +13,13 @@ import type { RouteDeps } from './route-deps.ts';
 /** The one place that turns a route's declared access into the middleware that enforces it. */
 export function createGuards(deps: RouteDeps): (access: Access) => Middleware[] {
   const { config } = deps;
-  const owners = config.telegram.admins;
   const miniApp = tmaAuth(config);
   const panelUser = panelAuth(config);
   // Built once, like the bot API's: the per-IP login limiter is shared by every login request.
   const panelLogin = panelLoginRateLimit(deps);
   // Built once: it holds the per-IP rate limiter shared by every bot API route.
   const botApi = botApiAuth(deps);
-  const webhook = webhookSecretGuard(deps.bot ? config.telegram.webhookSecret : undefined, deps);
+  const webhook = telegramWebhookGuard(deps);
   const metrics = bearerGuard(config.observability.metricsToken);
   const billingWebhook = billingSignatureGuard(config.billing.webhookSecret, deps);
 
@@ -32,7 +31,7 @@ export function createGuards(deps: RouteDeps): (access: Access) => Middleware[] 
       case 'miniApp':
         return [miniApp];
       case 'panel':
-        return [panelUser, requirePermission(access.permission, owners)];
+        return [panelUser, requirePermission(access.permission)];
       case 'panelLogin':
         return [panelLogin];
       case 'botApi':

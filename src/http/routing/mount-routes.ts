@@ -43,6 +43,7 @@ function handle(route: RouteDefinition, deps: RouteDeps): Middleware {
         body,
         em: ctx.state.em,
         tenantId: ctx.state.tenantId,
+        tenant: ctx.state.tenant,
         log: ctx.state.log,
         ip: ctx.ip,
         ctx,

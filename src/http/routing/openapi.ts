@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TENANT_SLUG_PATTERN } from '../../tenants/tenant-urls.ts';
 import { errorSchema } from '../schemas.ts';
 import type { Access } from './access.ts';
 import type { RouteDefinition } from './define-route.ts';
@@ -11,21 +12,21 @@ const SECURITY_SCHEMES = {
     in: 'header',
     name: 'Authorization',
     description:
-      'Telegram Mini App initData: `Authorization: tma <raw initData>`, HMAC-checked against the bot token.',
+      "Telegram Mini App initData: `Authorization: tma <raw initData>`, HMAC-checked against the bot token of the request's tenant (X-Tenant): initData of another coach's bot is 401.",
   },
   panelSession: {
     type: 'apiKey',
     in: 'cookie',
     name: 'coach_panel_session',
     description:
-      'Trainer panel browser session from `POST /api/panel/session` (Telegram Login Widget). Requests other than GET/HEAD also need `X-Requested-With: coach-panel` and, when an `Origin` is sent, the same origin.',
+      'Trainer panel browser session from `POST /api/panel/session` (Telegram Login Widget). Each tenant has its own cookie: `coach_panel_session` for the default tenant, `coach_panel_session_<slug>` with `X-Tenant: <slug>`; a session opens its own tenant only. Requests other than GET/HEAD also need `X-Requested-With: coach-panel` and, when an `Origin` is sent, the same origin.',
   },
   botApi: {
     type: 'apiKey',
     in: 'header',
     name: 'X-Bot-Api-Secret',
     description:
-      'A secret from TELEGRAM_BOT_API_SECRET; the source IP must be in BOT_API_ALLOWED_IPS when set.',
+      'A platform secret from TELEGRAM_BOT_API_SECRET (any tenant, named by X-Tenant), or the own bot API secret of the X-Tenant tenant (that tenant only); the source IP must be in BOT_API_ALLOWED_IPS when set.',
   },
   telegramWebhook: {
     type: 'apiKey',
@@ -72,6 +73,12 @@ function security(access: Access): Record<string, string[]>[] {
 function standardErrors(route: RouteDefinition): Record<number, string> {
   const errors: Record<number, string> = {};
   if (route.params || route.query || route.body) errors[400] = 'Invalid input; `details` lists each problem';
+  if (takesTenantHeader(route)) {
+    errors[400] = errors[400]
+      ? `${errors[400]}, or a malformed X-Tenant (\`invalid_tenant\`)`
+      : 'Malformed X-Tenant (`invalid_tenant`)';
+    errors[404] = 'No tenant has the X-Tenant slug (`tenant_not_found`)';
+  }
   if (route.body) {
     errors[413] = 'Body over 64 KB';
     errors[415] = 'Body not JSON in UTF-8, or an unsupported Content-Encoding';
@@ -100,8 +107,20 @@ function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
 
 const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
 
+/** API calls name their coach with X-Tenant; pages, webhooks and ops endpoints do not take it. */
+const takesTenantHeader = (route: RouteDefinition) => route.path.startsWith('/api/');
+
+const TENANT_HEADER_PARAMETER = {
+  name: 'X-Tenant',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', pattern: TENANT_SLUG_PATTERN.source },
+  description:
+    'The coach (tenant slug) this call is for; absent means the default tenant. Malformed: 400 `invalid_tenant`; unknown: 404 `tenant_not_found`.',
+};
+
 function parameters(route: RouteDefinition) {
-  const list: JsonSchema[] = [];
+  const list: JsonSchema[] = takesTenantHeader(route) ? [TENANT_HEADER_PARAMETER] : [];
   for (const [where, schema] of [
     ['path', route.params],
     ['query', route.query],
@@ -173,7 +192,7 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], version
       title: 'Coach backend for Telegram',
       version,
       description:
-        'Mini App, trainer panel, bot and ops endpoints. Errors are `{"error": {"code", "message", "details"?}}`. Paths match exactly: another letter case, a trailing or doubled slash, or an encoded letter is 404.',
+        'Mini App, trainer panel, bot and ops endpoints. Errors are `{"error": {"code", "message", "details"?}}`. Paths match exactly: another letter case, a trailing or doubled slash, or an encoded letter is 404. One deployment serves many coaches (tenants): API calls name theirs with `X-Tenant: <slug>` (absent: the default tenant), and their pages live at `/app/<slug>/` and `/panel/<slug>/`.',
     },
     paths,
     components: {
