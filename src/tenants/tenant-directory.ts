@@ -164,6 +164,10 @@ export function createTenantDirectory(deps: {
       const all = [...(await current()).byId.values()];
       return all.sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
     },
-    refresh: load,
+    async refresh() {
+      // A read already in flight may have started before the change the caller wants to see.
+      await loading?.catch(() => undefined);
+      await load();
+    },
   };
 }
