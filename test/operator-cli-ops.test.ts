@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import anyTest, { type TestFn } from 'ava';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { runProcess as run, runOperatorCli } from './helpers/cli-process.ts';
 import { freePort } from './helpers/free-port.ts';
 import {
   createTestDatabase,
@@ -23,34 +23,8 @@ interface Context {
 }
 const test = anyTest as TestFn<Context>;
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], env: Record<string, string>): Promise<CliRun> {
-  const child = spawn(command, args, {
-    env: {
-      PATH: `${process.cwd()}/node_modules/.bin:${process.env.PATH}`,
-      HOME: process.env.HOME ?? '/tmp',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += String(chunk);
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
-
 function runCli(t: { context: Context }, args: string[], env: Record<string, string> = {}) {
-  return run('node', ['--import', 'tsx', 'src/cli/operator-cli.ts', ...args], {
+  return runOperatorCli(args, {
     DATABASE_URL: t.context.db.url,
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: t.context.queuePrefix,

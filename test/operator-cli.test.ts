@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import anyTest, { type TestFn } from 'ava';
 import pg from 'pg';
 import { type FakeTelegramFleet, startFakeTelegramFleet } from '../src/dev/fake-telegram-fleet.ts';
 import { createSecretBox } from '../src/tenants/secret-box.ts';
+import { type CliRun, runOperatorCli } from './helpers/cli-process.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database.ts';
 
 /**
@@ -25,12 +25,6 @@ interface Context {
 }
 const test = anyTest as TestFn<Context>;
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Words of a command line as a shell splits them; only double quotes are needed here. */
 function words(line: string): string[] {
   return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2]!);
@@ -42,11 +36,9 @@ function runCli(
   options: { env?: Record<string, string>; input?: string; databaseUrl?: string } = {},
 ): Promise<CliRun> {
   const args = typeof commandLine === 'string' ? words(commandLine) : commandLine;
-  const child = spawn('node', ['--import', 'tsx', 'src/cli/operator-cli.ts', ...args], {
-    // Only what a deployment sets: nothing of the test runner's own environment leaks in.
-    env: {
-      PATH: `${process.cwd()}/node_modules/.bin:${process.env.PATH}`,
-      HOME: process.env.HOME ?? '/tmp',
+  return runOperatorCli(
+    args,
+    {
       DATABASE_URL: options.databaseUrl ?? t.context.db.url,
       TELEGRAM_API_ROOT: t.context.fleet.apiRoot,
       TENANT_SECRET_KEY: KEY_1,
@@ -55,18 +47,8 @@ function runCli(
       TELEGRAM_WEBHOOK_SECRET: 'operator-cli-webhook-secret',
       ...options.env,
     },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += String(chunk);
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
-  child.stdin.end(options.input ?? '');
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+    options.input ?? '',
+  );
 }
 
 /** The columns of the tenant table the tests look at, as pg returns them. */

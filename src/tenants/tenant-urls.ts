@@ -9,12 +9,7 @@ export function tenantPageUrl(
   slug: string,
   isDefault: boolean,
 ): string | undefined {
-  if (!base || isDefault) return base;
-  const url = new URL(base);
-  url.search = '';
-  url.hash = '';
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${slug}/`;
-  return url.toString();
+  return isDefault ? base : withSlugSegment(base, `${slug}/`);
 }
 
 export function tenantWebhookUrl(
@@ -22,9 +17,16 @@ export function tenantWebhookUrl(
   slug: string,
   isDefault: boolean,
 ): string | undefined {
-  if (!base || isDefault) return base;
+  return isDefault ? base : withSlugSegment(base, slug);
+}
+
+/** The base URL's path plus one segment; a page's query and fragment are the default tenant's, not kept. */
+function withSlugSegment(base: string | undefined, segment: string): string | undefined {
+  if (!base) return undefined;
   const url = new URL(base);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${slug}`;
+  url.search = '';
+  url.hash = '';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${segment}`;
   return url.toString();
 }
 
