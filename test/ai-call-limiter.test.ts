@@ -238,3 +238,24 @@ test('an abort while waiting for a slot ends the wait without calling', async (t
   t.true(Date.now() - started < 2_000);
   t.is(counter.calls, 1);
 });
+
+test('a tenant budget wrapped around the global one keeps no slot for calls the global one refused', async (t) => {
+  const keyPrefix = uniquePrefix('test-ailimit');
+  const global = await limiter({ keyPrefix: `${keyPrefix}:global`, maxCalls: 1, maxWaitMs: 0 });
+  const tenant = await limiter({ keyPrefix: `${keyPrefix}:tenant`, maxCalls: 2, maxWaitMs: 0 });
+  const counter = callCounter();
+  // Another tenant took the whole global budget for this minute.
+  await global.run(counter.call);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const refused = await t.throwsAsync(() => tenant.run(() => global.run(counter.call)));
+    t.true(refused instanceof AiLocalRateLimitError, refused?.message);
+  }
+  t.is(counter.calls, 1, 'no call went through');
+  // The tenant's own budget is untouched by those attempts: two calls fit in it still.
+  const unlimitedGlobal = await limiter({ keyPrefix: `${keyPrefix}:global2`, maxCalls: 10, maxWaitMs: 0 });
+  await tenant.run(() => unlimitedGlobal.run(counter.call));
+  await tenant.run(() => unlimitedGlobal.run(counter.call));
+  t.is(counter.calls, 3);
+  const third = await t.throwsAsync(() => tenant.run(counter.call));
+  t.true(third instanceof AiLocalRateLimitError, 'the tenant budget of 2 holds');
+});

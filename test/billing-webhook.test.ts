@@ -17,6 +17,7 @@ let system: TestSystem;
 test.before(async () => {
   system = await startTestSystem({
     worker: false,
+    tenants: [{ slug: 'b' }],
     env: { BILLING_WEBHOOK_SECRET: SECRET, BILLING_WEBHOOK_TOLERANCE_SECONDS: String(TOLERANCE_SECONDS) },
   });
 });
@@ -66,6 +67,25 @@ test.serial('the same delivery twice (redelivery, replay, either header form) is
     t.is(response.status, 202, header);
   }
   t.is((await webhookJobs()).length, before + 1);
+});
+
+test.serial('a signed delivery naming another tenant is 400 and queues nothing for anyone', async (t) => {
+  // The service knows users by Telegram id only, and X-Tenant is outside its signature: a captured
+  // delivery replayed with `X-Tenant: b` must not sync those ids into coach b's clients.
+  const count = async () =>
+    Number(
+      (
+        await system
+          .em()
+          .getConnection()
+          .execute<{ n: string }[]>(`select count(*) as n from outbox where job_name = 'billing.sync'`)
+      )[0]!.n,
+    );
+  const before = await count();
+  const raw = JSON.stringify({ userIds: ['555003'], sentAt: nowSeconds() });
+  const response = await post(raw, { 'x-billing-signature': sign(raw), 'x-tenant': 'b' });
+  await expectError(t, response, 400, 'tenant_not_supported');
+  t.is(await count(), before);
 });
 
 test.serial('another delivery of the same users later is another job', async (t) => {

@@ -31,6 +31,11 @@ end
 return 1
 `;
 
+/** The call was never made (a limiter inside it refused): it takes no slot at all. */
+const FORGET = `redis.call('ZREM', KEYS[1], ARGV[1])
+return 1
+`;
+
 /** How often a caller waiting in place for a slot asks again. */
 const RECHECK_MS = 200;
 
@@ -53,6 +58,8 @@ export interface AiCallLimiterOptions {
   arrivalMarginMs?: number;
   /** A Redis that does not answer within this is treated as down (fail closed). */
   redisTimeoutMs?: number;
+  /** Names the budget in the error when it is used up. */
+  budgetName?: string;
 }
 
 export interface AiCallLimiter {
@@ -136,17 +143,23 @@ export function createAiCallLimiter(options: AiCallLimiterOptions): AiCallLimite
         if (Date.now() + waitMs > deadline) {
           throw new AiLocalRateLimitError(
             waitMs,
-            `AI_REQUESTS_PER_MINUTE budget used up (${options.maxCalls} calls per ${windowMs / 1000} s across all workers); next slot in ${waitMs} ms`,
+            `${options.budgetName ?? 'AI_REQUESTS_PER_MINUTE'} budget used up (${options.maxCalls} calls per ${windowMs / 1000} s across all workers); next slot in ${waitMs} ms`,
           );
         }
         // Look again well before then: a call in flight frees its slot earlier when it ends.
         await sleep(Math.min(waitMs, RECHECK_MS), signal);
       }
+      let made = true;
       try {
         return await call();
+      } catch (error) {
+        // A limiter nested inside (the global one, inside a tenant's) refused: no AI call happened,
+        // so this budget gives its slot back instead of counting a call that never was.
+        made = !(error instanceof AiLocalRateLimitError || error instanceof AiLimiterUnavailableError);
+        throw error;
       } finally {
         // Best effort: an entry not released keeps its start + margin score, which is stricter.
-        await redisCall(RELEASE, member).catch(() => {});
+        await redisCall(made ? RELEASE : FORGET, member).catch(() => {});
       }
     },
   };

@@ -79,6 +79,7 @@ export function createTenantAiBudget(options: {
           redis: options.redis,
           keyPrefix: `${options.keyPrefix}:tenant:${tenant.id}`,
           maxCalls: tenant.ai.requestsPerMinute,
+          budgetName: `tenant ${tenant.slug}'s AI_TENANT_REQUESTS_PER_MINUTE`,
         });
         limiters.set(id, limiter);
       }

@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import type { BillingProviderName } from '../db/entities/subscription.entity.ts';
-import { forkForTenant } from '../db/orm.ts';
+import { DEFAULT_TENANT_ID, forkForTenant } from '../db/orm.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { createStarsApi, type StarsApi } from '../telegram/stars-api.ts';
 import { withTimeout } from '../util/with-timeout.ts';
@@ -73,7 +73,10 @@ export function createBillingSyncDeps(
   }
   return {
     async sourceFor(tenantId) {
-      if (http) return http;
+      // The billing service's contract names users by Telegram id only, and the same person is a
+      // different client at each coach: its answers can only be the default tenant's. Every other
+      // tenant is billed in Stars by its own bot.
+      if (http && tenantId === DEFAULT_TENANT_ID) return http;
       return starsFor(botTokenFor ? await botTokenFor(tenantId) : telegram.botToken);
     },
     syncTimeoutMs: billing.syncTimeoutMs,

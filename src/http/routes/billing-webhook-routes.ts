@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseSignatureHeader, webhookRequestKey } from '../../billing/webhook-signature.ts';
-import { UnauthorizedError } from '../../domain/errors.ts';
+import { DEFAULT_TENANT_ID } from '../../db/orm.ts';
+import { BadRequestError, UnauthorizedError } from '../../domain/errors.ts';
 import { enqueueOnce } from '../../queue/outbox-writer.ts';
 import { BILLING_WEBHOOK } from '../routing/access.ts';
 import { defineRoute } from '../routing/define-route.ts';
@@ -40,6 +41,10 @@ export const billingWebhookRoutes = [
         description: 'A sync of these users is queued; a redelivery of the same body is the same job',
         schema: z.object({ queued: z.literal(true) }),
       },
+      400: {
+        description: 'X-Tenant names a tenant other than the default (`tenant_not_supported`)',
+        schema: errorSchema,
+      },
       401: {
         description:
           'Missing or wrong signature (`invalid_signature`), or sentAt outside the replay window (`stale_webhook`)',
@@ -47,6 +52,14 @@ export const billingWebhookRoutes = [
       },
     },
     async handler({ body, em, tenantId, ctx }, deps) {
+      // The service knows users by Telegram id only and X-Tenant is not covered by its signature:
+      // its webhook is the default tenant's (other tenants bill in Stars), never another's by header.
+      if (tenantId !== DEFAULT_TENANT_ID) {
+        throw new BadRequestError(
+          'tenant_not_supported',
+          'The billing webhook serves the default tenant only; send it without X-Tenant.',
+        );
+      }
       // Checked after the signature, so sentAt is the sender's own: a captured delivery replayed
       // later is refused, and one replayed inside the window is the same job (below).
       const ageSeconds = Math.abs(Date.now() / 1000 - body.sentAt);
