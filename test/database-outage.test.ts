@@ -51,3 +51,31 @@ test('PostgreSQL unreachable: 503 JSON with Retry-After, nothing half-written, r
   });
   t.is(submitted.status, 202);
 });
+
+test('a web process started while PostgreSQL is down is alive (healthz 200), not ready, and serves once it is back', async (t) => {
+  const proxy = await startTcpProxy(5432);
+  const system = await startTestSystem({
+    worker: false,
+    systemDatabaseUrl: (url) => {
+      const viaProxy = new URL(url);
+      viaProxy.port = String(proxy.port);
+      return viaProxy.toString();
+    },
+  });
+  t.teardown(async () => {
+    await proxy.restore().catch(() => {});
+    await system.stop();
+    await proxy.close().catch(() => {});
+  });
+  await proxy.cut();
+  // A fresh process: it has never read the tenant table.
+  const { baseUrl } = await system.startWebProcess();
+  const get = (path: string, init: RequestInit = {}) => fetch(`${baseUrl}${path}`, init);
+  t.is((await get('/healthz')).status, 200, 'liveness does not wait for the tenant table');
+  t.is((await get('/readyz')).status, 503);
+  const auth = { authorization: authHeader({ id: 8102 }) };
+  t.is((await get('/api/me', { headers: auth })).status, 503);
+
+  await proxy.restore();
+  await waitFor('API answers again', async () => (await get('/api/me', { headers: auth })).status === 200);
+});

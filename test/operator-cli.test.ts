@@ -142,6 +142,18 @@ test('tenant:create refuses a taken slug, a bot that is already a tenant and a t
   t.regex(sameBot.stderr, /This bot already belongs to tenant "ben"/);
   t.false(sameBot.stderr.includes(botToken));
 
+  // The default tenant's bot lives in TELEGRAM_BOT_TOKEN, where no unique constraint sees it.
+  const defaultBot = await runCli(
+    t,
+    `tenant:create --slug ben-three --name "Ben 3" --bot-token ${KNOWN_TOKENS[2]!}`,
+    {
+      env: { TELEGRAM_BOT_TOKEN: KNOWN_TOKENS[2]! },
+    },
+  );
+  t.is(defaultBot.code, 2);
+  t.regex(defaultBot.stderr, /This bot is the default tenant's/);
+  t.is(await tenantRow(t, 'ben-three'), undefined);
+
   const refused = await runCli(t, `tenant:create --slug carl --name Carl --bot-token ${UNKNOWN_TOKEN}`);
   t.is(refused.code, 2);
   t.regex(refused.stderr, /Telegram refused this bot token/);

@@ -18,8 +18,8 @@ export function telegramWebhookGuard(
   return async (ctx, next) => {
     const tenant = await webhookTenant(ctx, deps);
     const expected = tenant?.webhookSecret;
-    // Long-polling mode, an unknown tenant, or one without a usable bot: as if the path did not exist,
-    // so the endpoint does not tell which coaches are hosted here.
+    // Long-polling mode, an unknown tenant, or one without a usable bot: as if the path did not
+    // exist (a known tenant's URL with a wrong secret is 401; slugs are public in page URLs anyway).
     if (!tenant || !expected || !deps.webhookBots?.botFor(tenant)) {
       throw new NotFoundError('not_found', 'No such endpoint.');
     }

@@ -5,6 +5,9 @@ import type { TenantDirectory, TenantProfile } from '../tenants/tenant-directory
 import { TENANT_SLUG_PATTERN } from '../tenants/tenant-urls.ts';
 import type { AppContext as Context, Next } from './request-state.ts';
 
+/** Ops endpoints (liveness, readiness, Prometheus) that serve the process, not a coach. */
+const TENANTLESS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 /** API calls name their coach with this header; without it they are for the default tenant. */
 export const TENANT_HEADER = 'x-tenant';
 
@@ -48,6 +51,10 @@ export function useTenant(ctx: Context, orm: MikroORM, tenant: TenantProfile): v
  */
 export function tenantResolution(orm: MikroORM, tenants: TenantDirectory) {
   return async (ctx: Context, next: Next) => {
+    // Health checks and scrapes are nobody's tenant: they must answer while the tenant table
+    // cannot be read (PostgreSQL down when a web process starts), or the orchestrator would
+    // restart a process that is fine. Exact paths; their handlers never read ctx.state.tenant.
+    if (TENANTLESS_PATHS.has(ctx.path) && !ctx.get(TENANT_HEADER)) return next();
     // A repeated header arrives joined with ", ", which no slug matches: malformed, not a guess.
     const lookup = await lookUpTenant(tenants, ctx.get(TENANT_HEADER));
     if (!lookup.ok) {

@@ -118,6 +118,11 @@ export function createBotProcess(deps: BotProcessDeps) {
         );
         throw new BotStartError(`Bot API setup failed: ${reasons.join('; ')}`);
       }
+      // A SIGTERM during start() ran stop() already: no timer may outlive it.
+      if (stopping) {
+        await stopAll();
+        return;
+      }
       timer = setInterval(() => void refresh(), config.tenants.cacheMs);
       logger.info({ event: 'bot_process_started', bots: pollers.size }, 'bot process polling');
     },

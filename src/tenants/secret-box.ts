@@ -7,6 +7,7 @@ export class SecretBoxError extends Error {
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
 /** Names a key without revealing it, so a sealed value says which key opens it. */
 export function keyIdOf(key: Buffer): string {
@@ -58,9 +59,15 @@ export function createSecretBox(keys: Buffer[]): SecretBox {
       }
       const key = byId.get(keyId);
       if (!key) throw new SecretBoxError(`sealed with key ${keyId}, which is not configured`);
+      const ivBytes = Buffer.from(iv, 'base64url');
+      const tagBytes = Buffer.from(tag, 'base64url');
+      // GCM accepts shorter tags, which are easier to forge: only what seal() writes is accepted.
+      if (ivBytes.length !== IV_BYTES || tagBytes.length !== TAG_BYTES) {
+        throw new SecretBoxError('not a sealed value (wrong IV or tag length)');
+      }
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-        decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+        const decipher = createDecipheriv('aes-256-gcm', key, ivBytes, { authTagLength: TAG_BYTES });
+        decipher.setAuthTag(tagBytes);
         decipher.setAAD(Buffer.from(context, 'utf8'));
         return Buffer.concat([
           decipher.update(Buffer.from(ciphertext, 'base64url')),

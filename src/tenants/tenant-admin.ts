@@ -69,6 +69,21 @@ export function botIdOf(botToken: string): string {
  * A new coach: its row with the bot token and a fresh webhook secret sealed, and a bot API secret
  * of its own whose digest alone is kept. One statement, so a failure leaves nothing behind.
  */
+/**
+ * The default tenant's bot usually lives in TELEGRAM_BOT_TOKEN, not in its row, so the bot_id
+ * unique constraint cannot see it: a tenant given that bot would share its updates and its
+ * initData with the default tenant.
+ */
+export function refuseDefaultTenantBot(defaultBotToken: string | undefined, botToken: string): void {
+  if (
+    defaultBotToken &&
+    BOT_TOKEN_PATTERN.test(defaultBotToken) &&
+    botIdOf(defaultBotToken) === botIdOf(botToken)
+  ) {
+    throw new TenantInputError('bot_taken', "This bot is the default tenant's (TELEGRAM_BOT_TOKEN).");
+  }
+}
+
 export async function createTenant(
   orm: MikroORM,
   box: SecretBox | undefined,

@@ -46,7 +46,7 @@ export function secretBoxOf(config: Config): SecretBox | undefined {
 export const sealContext = (tenantId: string, field: 'bot_token' | 'webhook_secret') =>
   `${tenantId}:${field}`;
 
-/** A miss for an unknown slug reloads at most this often, so random slugs cannot hammer the table. */
+/** A miss for an unknown slug (a caller's header) reloads at most this often, so random slugs cannot hammer the table. */
 const MISS_RELOAD_MS = 1_000;
 
 /**
@@ -153,9 +153,20 @@ export function createTenantDirectory(deps: {
     return snapshot!;
   }
 
+  /** A read that starts now: one already in flight may predate the change the caller needs. */
+  async function freshLoad(): Promise<void> {
+    await loading?.catch(() => undefined);
+    await load();
+  }
+
   return {
     async byId(id) {
-      return (await current((s) => !s.byId.has(id))).byId.get(id);
+      const found = (await current()).byId.get(id);
+      if (found) return found;
+      // Ids come from our own rows and jobs, never from a caller: a miss is a tenant created a
+      // moment ago (whose first job must not fail) or one removed, and worth a read every time.
+      await freshLoad().catch(() => undefined);
+      return snapshot?.byId.get(id);
     },
     async bySlug(slug) {
       return (await current((s) => !s.bySlug.has(slug))).bySlug.get(slug);
@@ -164,10 +175,6 @@ export function createTenantDirectory(deps: {
       const all = [...(await current()).byId.values()];
       return all.sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
     },
-    async refresh() {
-      // A read already in flight may have started before the change the caller wants to see.
-      await loading?.catch(() => undefined);
-      await load();
-    },
+    refresh: freshLoad,
   };
 }

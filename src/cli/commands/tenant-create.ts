@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/env.ts';
 import { checkBotToken } from '../../tenants/bot-token-check.ts';
-import { createTenant } from '../../tenants/tenant-admin.ts';
+import { createTenant, refuseDefaultTenantBot } from '../../tenants/tenant-admin.ts';
 import { tenantPageUrl, tenantWebhookUrl } from '../../tenants/tenant-urls.ts';
 import { requireSecretBox, withDatabase } from './cli-database.ts';
 import {
@@ -50,6 +50,7 @@ Options:
     let botUsername = optionalString(values, 'bot-username')?.replace(/^@/, '');
     const config = loadConfig(io.env);
     const box = requireSecretBox(config);
+    refuseDefaultTenantBot(config.telegram.botToken, botToken);
 
     if (!values['no-check']) {
       const bot = await checkBotToken(config.telegram.apiRoot, botToken, config.telegram.timeoutMs);

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/env.ts';
 import { checkBotToken } from '../../tenants/bot-token-check.ts';
-import { type TenantChanges, updateTenant } from '../../tenants/tenant-admin.ts';
+import { refuseDefaultTenantBot, type TenantChanges, updateTenant } from '../../tenants/tenant-admin.ts';
 import { requireSecretBox, withDatabase } from './cli-database.ts';
 import {
   type CliCommand,
@@ -56,6 +56,7 @@ Options:
     }
     const config = loadConfig(io.env);
     const box = changes.botToken === undefined ? undefined : requireSecretBox(config);
+    if (changes.botToken !== undefined) refuseDefaultTenantBot(config.telegram.botToken, changes.botToken);
     if (changes.botToken !== undefined && !values['no-check']) {
       const bot = await checkBotToken(config.telegram.apiRoot, changes.botToken, config.telegram.timeoutMs);
       changes.botUsername = bot.username ?? null;
