@@ -175,10 +175,15 @@ test('PostgreSQL cut for 20 s under 20 surveys/s: every accepted plan is ready w
     t.truthy(answer.retryAfter, 'a 503 says when to retry');
   }
   t.true(duringOutage.length >= SURVEYS_PER_SECOND * 9, `surveys kept arriving (${duringOutage.length})`);
+  // One sent just before the restore may be handled after it (client and server share this
+  // process's event loop, which a loaded machine delays): it met a working database. Every answer
+  // given while PostgreSQL was still cut is a 503, and none is slow (below).
   t.deepEqual(
-    duringOutage.filter((answer) => answer.status !== 503).map(({ status, ms }) => ({ status, ms })),
+    duringOutage
+      .filter((answer) => answer.sentAt + answer.ms < restoreCalled && answer.status !== 503)
+      .map(({ status, ms }) => ({ status, ms })),
     [],
-    'every request sent while PostgreSQL was cut was answered 503',
+    'every request answered while PostgreSQL was cut was answered 503',
   );
   const slowest = Math.max(...duringOutage.map((answer) => answer.ms));
   t.true(slowest < OUTAGE_ANSWER_MAX_MS, `outage answers took at most ${slowest} ms`);
