@@ -1,7 +1,7 @@
 import test from 'ava';
 import { StarPayment, Subscription, TelegramUser } from '../src/db/entities/index.ts';
 import { authHeader } from './helpers/init-data.ts';
-import { startTcpProxy } from './helpers/tcp-proxy.ts';
+import { startTcpProxy, viaProxy } from './helpers/tcp-proxy.ts';
 import { startTestSystem } from './helpers/test-system.ts';
 import { waitFor } from './helpers/wait-for.ts';
 
@@ -19,11 +19,7 @@ test('PostgreSQL down: pre-checkout says "try again", and a renewal is answered 
       TELEGRAM_WEBHOOK_URL: 'https://coach.example/telegram/webhook',
       TELEGRAM_WEBHOOK_SECRET: SECRET,
     },
-    systemDatabaseUrl: (url) => {
-      const viaProxy = new URL(url);
-      viaProxy.port = String(proxy.port);
-      return viaProxy.toString();
-    },
+    systemDatabaseUrl: viaProxy(proxy),
   });
   t.teardown(async () => {
     await proxy.restore().catch(() => {});

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { PersonalPlan } from '../src/db/entities/index.ts';
 import { authHeader, validAnswers } from './helpers/init-data.ts';
-import { startTcpProxy } from './helpers/tcp-proxy.ts';
+import { startTcpProxy, viaProxy } from './helpers/tcp-proxy.ts';
 import { TEST_REDIS_URL, TEST_SERVER_URL } from './helpers/test-database.ts';
 import { startTestSystem } from './helpers/test-system.ts';
 import { waitFor } from './helpers/wait-for.ts';
@@ -43,12 +43,7 @@ test('PostgreSQL cut for 20 s under 20 surveys/s: every accepted plan is ready w
       // The reconciler must not be what rescues a plan: STALE_WORK_MS pinned at its 15-minute default.
       STALE_WORK_MS: String(15 * 60_000),
     },
-    systemDatabaseUrl: (url) => {
-      const viaProxy = new URL(url);
-      viaProxy.hostname = '127.0.0.1';
-      viaProxy.port = String(proxy.port);
-      return viaProxy.toString();
-    },
+    systemDatabaseUrl: viaProxy(proxy),
   });
   // Restored first, so the system's own shutdown (pool end, relays) is not waiting on the cut.
   t.teardown(async () => {

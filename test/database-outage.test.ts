@@ -1,24 +1,23 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { authHeader, validAnswers } from './helpers/init-data.ts';
-import { startTcpProxy } from './helpers/tcp-proxy.ts';
+import { startTcpProxy, viaProxy } from './helpers/tcp-proxy.ts';
 import { startTestSystem } from './helpers/test-system.ts';
 import { waitFor } from './helpers/wait-for.ts';
 
-test('PostgreSQL unreachable: 503 JSON with Retry-After, nothing half-written, recovers by itself', async (t) => {
+/** A system whose PostgreSQL the test can cut; restored before the system stops, so shutdown never waits on it. */
+async function systemBehindProxy(t: ExecutionContext) {
   const proxy = await startTcpProxy(5432);
-  const system = await startTestSystem({
-    worker: false,
-    systemDatabaseUrl: (url) => {
-      const viaProxy = new URL(url);
-      viaProxy.port = String(proxy.port);
-      return viaProxy.toString();
-    },
-  });
+  const system = await startTestSystem({ worker: false, systemDatabaseUrl: viaProxy(proxy) });
   t.teardown(async () => {
     await proxy.restore().catch(() => {});
     await system.stop();
     await proxy.close().catch(() => {});
   });
+  return { proxy, system };
+}
+
+test('PostgreSQL unreachable: 503 JSON with Retry-After, nothing half-written, recovers by itself', async (t) => {
+  const { proxy, system } = await systemBehindProxy(t);
   const auth = authHeader({ id: 8101 });
   t.is((await system.request('/api/me', { auth })).status, 200);
 
@@ -53,20 +52,7 @@ test('PostgreSQL unreachable: 503 JSON with Retry-After, nothing half-written, r
 });
 
 test('a web process started while PostgreSQL is down is alive (healthz 200), not ready, and serves once it is back', async (t) => {
-  const proxy = await startTcpProxy(5432);
-  const system = await startTestSystem({
-    worker: false,
-    systemDatabaseUrl: (url) => {
-      const viaProxy = new URL(url);
-      viaProxy.port = String(proxy.port);
-      return viaProxy.toString();
-    },
-  });
-  t.teardown(async () => {
-    await proxy.restore().catch(() => {});
-    await system.stop();
-    await proxy.close().catch(() => {});
-  });
+  const { proxy, system } = await systemBehindProxy(t);
   await proxy.cut();
   // A fresh process: it has never read the tenant table.
   const { baseUrl } = await system.startWebProcess();

@@ -2,7 +2,7 @@ import test from 'ava';
 import { Application, TelegramUser } from '../src/db/entities/index.ts';
 import { authHeader } from './helpers/init-data.ts';
 import { seedApplicant, seedUsers } from './helpers/seed.ts';
-import { startTcpProxy } from './helpers/tcp-proxy.ts';
+import { startTcpProxy, viaProxy } from './helpers/tcp-proxy.ts';
 import { startTestSystem, type TestSystem } from './helpers/test-system.ts';
 import { waitFor } from './helpers/wait-for.ts';
 
@@ -21,11 +21,7 @@ test.before(async () => {
   system = await startTestSystem({
     worker: false,
     env: { TELEGRAM_ADMINS: String(OWNER) },
-    replicaUrls: (url) => {
-      const viaProxy = new URL(url);
-      viaProxy.port = String(proxy.port);
-      return [viaProxy.toString()];
-    },
+    replicaUrls: (url) => [viaProxy(proxy)(url)],
   });
 });
 test.after.always(async () => {

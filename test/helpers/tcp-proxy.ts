@@ -51,3 +51,14 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     },
   };
 }
+
+/** For startTestSystem's `systemDatabaseUrl`: the same database, reached through this proxy. */
+export function viaProxy(proxy: { port: number }): (url: string) => string {
+  return (url) => {
+    const proxied = new URL(url);
+    // The proxy listens on IPv4 loopback whatever host the URL names.
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(proxy.port);
+    return proxied.toString();
+  };
+}
