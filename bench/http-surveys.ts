@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import Koa from 'koa';
+import { koaBody } from 'koa-body';
+import type pg from 'pg';
+import { z } from 'zod';
+import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
+import { surveyAnswersSchema } from '../src/domain/survey-answers.ts';
+import { authHeader, TEST_BOT_TOKEN, validAnswers } from '../test/helpers/init-data.ts';
+import { createTestDatabase } from '../test/helpers/test-database.ts';
+import { startTestSystem } from '../test/helpers/test-system.ts';
+import { initDataUser, listen, rawPool, SELECT_USER_BY_TELEGRAM_ID } from './helpers/baseline-server.ts';
+import {
+  type HttpRun,
+  type Measure,
+  measureHttp,
+  medians,
+  progress,
+  round,
+  runLine,
+} from './helpers/measure.ts';
+import { requireWrk } from './helpers/wrk.ts';
+import { medianRatio } from './http-me.ts';
+
+const FIRST_TELEGRAM_ID = 5_200_000_000;
+const DAY_MS = 24 * 3600_000;
+const body = z.object({ answers: surveyAnswersSchema }).strict();
+
+/**
+ * `POST /api/surveys` on the real web process (startTestSystem, no worker: plans stay queued, so
+ * the process does the request's work and relays its outbox rows, nothing else) against Koa +
+ * raw pg doing the SAME statements (captured from the project's pool) in one transaction: the
+ * auth read, the per-user lock, the quota and admin reads, the four inserts and the metrics
+ * trigger's outbox insert. The baseline has its own database, so the project's relay never
+ * publishes its rows. Every request is a different user (wrk cycles through N signed headers),
+ * each made "fresh" first so auth writes nothing; PLANS_PER_USER_PER_DAY is raised because users
+ * are reused across runs. Interleaved pairs at 16 connections, then at 64.
+ *
+ *   npm run bench -- surveys [seconds per run] [pairs] [users]
+ */
+export async function apiSurveys(seconds = 10, pairs = 3, users = 10_000): Promise<Measure[]> {
+  requireWrk();
+  const system = await startTestSystem({
+    worker: false,
+    env: { LOG_LEVEL: 'warn', PLANS_PER_USER_PER_DAY: '1000' },
+  });
+  const baselineDb = await createTestDatabase();
+  const projectPool = rawPool(system.db.url);
+  const pool = rawPool(baselineDb.url);
+  let server: { url: string; close(): Promise<void> } | undefined;
+  try {
+    const maxAge = system.config.telegram.initDataMaxAgeSeconds;
+    const authHeaders = Array.from({ length: users }, (_, i) => authHeader({ id: FIRST_TELEGRAM_ID + i }));
+    // One real request creates the first user with the profile auth writes; every other user of
+    // both databases copies it, with last_seen_at now, so no request of the runs upserts.
+    const me = await system.request('/api/me', { auth: authHeaders[0] });
+    if (me.status !== 200) throw new Error(`GET /api/me answered ${me.status}`);
+    const [profile] = (
+      await projectPool.query(SELECT_USER_BY_TELEGRAM_ID, [DEFAULT_TENANT_ID, FIRST_TELEGRAM_ID])
+    ).rows;
+    for (const target of [projectPool, pool]) {
+      await target.query(
+        `insert into telegram_user (id, tenant_id, telegram_id, first_name, last_name, username, language_code,
+           is_premium, last_seen_at, created_at, updated_at)
+         select gen_random_uuid(), $1, $2::bigint + g, $3, $4, $5, $6, $7, now(), now(), now()
+         from generate_series(0, $8::int - 1) g on conflict (tenant_id, telegram_id) do nothing`,
+        [
+          DEFAULT_TENANT_ID,
+          FIRST_TELEGRAM_ID,
+          profile.first_name,
+          profile.last_name,
+          profile.username,
+          profile.language_code,
+          profile.is_premium,
+          users,
+        ],
+      );
+    }
+
+    const raw = new Koa();
+    raw.use(koaBody());
+    raw.use(async (ctx) => {
+      const user = initDataUser(ctx, TEST_BOT_TOKEN, maxAge);
+      const { answers } = body.parse(ctx.request.body);
+      const { rows } = await pool.query(SELECT_USER_BY_TELEGRAM_ID, [DEFAULT_TENANT_ID, user.id]);
+      if (!rows[0]) ctx.throw(401);
+      const ids = await rawSubmitSurvey(pool, rows[0].id, answers);
+      ctx.status = 202;
+      ctx.set('Location', `/api/plans/${ids.planId}`);
+      ctx.body = { ...ids, plan: { id: ids.planId, status: 'queued' } };
+    });
+    server = await listen(raw);
+    const sides = { project: `${system.baseUrl}/api/surveys`, rawPg: `${server.url}/api/surveys` };
+    const payload = JSON.stringify({ answers: validAnswers });
+    const lines: Measure[] = [];
+    // Warm-up on a few users, then pairs per connection count.
+    for (const url of Object.values(sides)) {
+      await measureHttp({ url, connections: 16, seconds: 2, method: 'POST', body: payload, authHeaders });
+    }
+    for (const connections of [16, 64]) {
+      const runs: Record<keyof typeof sides, HttpRun[]> = { project: [], rawPg: [] };
+      for (let pair = 1; pair <= pairs; pair++) {
+        for (const [side, url] of Object.entries(sides) as [keyof typeof sides, string][]) {
+          const run = await measureHttp({
+            url,
+            connections,
+            seconds,
+            method: 'POST',
+            body: payload,
+            authHeaders,
+          });
+          runs[side].push(run);
+          lines.push({ ...runLine('surveys', side, pair, run), connections });
+          progress(
+            `c=${connections} pair ${pair} ${side}: ${round(run.reqPerSec)} req/s, p99 ${round(run.p99Ms)} ms`,
+          );
+          // The project's relay publishes the run's outbox rows; let it finish before the next run.
+          if (side === 'project') await outboxDrained(projectPool);
+        }
+      }
+      const [project, rawPg] = [medians(runs.project), medians(runs.rawPg)];
+      lines.push({
+        benchmark: 'surveys',
+        side: 'summary (medians)',
+        connections,
+        secondsPerRun: seconds,
+        pairs,
+        projectReqPerSec: project.reqPerSec,
+        projectP50Ms: project.p50Ms,
+        projectP99Ms: project.p99Ms,
+        projectCpuMsPerRequest: project.cpuMsPerRequest,
+        rawPgReqPerSec: rawPg.reqPerSec,
+        rawPgP50Ms: rawPg.p50Ms,
+        rawPgP99Ms: rawPg.p99Ms,
+        rawPgCpuMsPerRequest: rawPg.cpuMsPerRequest,
+        ratioToRawPg: round(medianRatio(runs.project, runs.rawPg), 3),
+        target: 0.5,
+      });
+    }
+    return lines;
+  } finally {
+    await server?.close();
+    await pool.end();
+    await projectPool.end();
+    await system.stop();
+    await baselineDb.drop();
+  }
+}
+
+/** What submitSurvey sends to PostgreSQL, statement for statement, as parameterised SQL. */
+async function rawSubmitSurvey(pool: pg.Pool, userId: string, answers: unknown) {
+  const tenant = DEFAULT_TENANT_ID;
+  const now = new Date();
+  const [surveyId, applicationId, planId] = [randomUUID(), randomUUID(), randomUUID()];
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('select id from telegram_user where id = $1 and tenant_id = $2 for no key update', [
+      userId,
+      tenant,
+    ]);
+    await client.query('select * from telegram_user where tenant_id = $1 and id = $2 limit 1', [
+      tenant,
+      userId,
+    ]);
+    await client.query(
+      `select id, created_at from personal_plan where tenant_id = $1 and user_id = $2 and created_at > $3
+       and status != 'failed' order by created_at asc`,
+      [tenant, userId, new Date(now.getTime() - DAY_MS)],
+    );
+    await client.query(
+      `select id, telegram_id, role, language_code from telegram_user where tenant_id = $1
+       and role in ('owner', 'trainer', 'support') and notify_new_applications = true
+       and unreachable_at is null and id != $2`,
+      [tenant, userId],
+    );
+    const outbox = `insert into outbox (tenant_id, queue, job_name, job_id, payload, attempts, created_at)
+      values ($1, $2, $3, $4, $5, 0, $6)`;
+    await client.query(`${outbox} returning id`, [
+      tenant,
+      'plans',
+      'plans.generate',
+      `plan-${planId}`,
+      JSON.stringify({ tenantId: tenant, planId }),
+      now,
+    ]);
+    await client.query(
+      `insert into personal_plan (id, tenant_id, user_id, survey_id, status, attempts, created_at, updated_at)
+       values ($1, $2, $3, $4, 'queued', 0, $5, $5)`,
+      [planId, tenant, userId, surveyId, now],
+    );
+    await client.query(
+      `insert into application (id, tenant_id, user_id, survey_id, status, created_at)
+       values ($1, $2, $3, $4, 'new', $5)`,
+      [applicationId, tenant, userId, surveyId, now],
+    );
+    await client.query(
+      'insert into survey (id, tenant_id, user_id, answers, created_at) values ($1, $2, $3, $4, $5)',
+      [surveyId, tenant, userId, JSON.stringify(answers), now],
+    );
+    // The metrics trigger: one recompute per tenant per 10 s window.
+    const notBefore = Math.ceil(now.getTime() / 10_000) * 10_000;
+    await client.query(`${outbox} on conflict (job_id) do nothing`, [
+      tenant,
+      'metrics',
+      'metrics.recompute',
+      `metrics-${tenant}-${notBefore}`,
+      JSON.stringify({ tenantId: tenant, notBefore }),
+      now,
+    ]);
+    await client.query('commit');
+    return { surveyId, applicationId, planId };
+  } catch (error) {
+    await client.query('rollback');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function outboxDrained(pool: pg.Pool): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { rows } = await pool.query('select count(*)::int as n from outbox where published_at is null');
+    if (rows[0].n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${rows[0].n} outbox rows still unpublished after 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
