@@ -12,6 +12,7 @@ import {
   progress,
   round,
   runLine,
+  sideFields,
 } from './helpers/measure.ts';
 import { requireWrk } from './helpers/wrk.ts';
 
@@ -103,22 +104,15 @@ export async function apiMe(seconds = 10, pairs = 3, connections = 16): Promise<
         progress(`pair ${pair} ${side}: ${round(run.reqPerSec)} req/s, p99 ${round(run.p99Ms, 1)} ms`);
       }
     }
-    const [project, rawPg, bareKoa] = [medians(runs.project), medians(runs.rawPg), medians(runs.bareKoa)];
     lines.push({
       benchmark: 'me',
       side: 'summary (medians)',
       connections,
       secondsPerRun: seconds,
       pairs,
-      projectReqPerSec: project.reqPerSec,
-      projectP50Ms: project.p50Ms,
-      projectP99Ms: project.p99Ms,
-      projectCpuMsPerRequest: project.cpuMsPerRequest,
-      rawPgReqPerSec: rawPg.reqPerSec,
-      rawPgP50Ms: rawPg.p50Ms,
-      rawPgP99Ms: rawPg.p99Ms,
-      rawPgCpuMsPerRequest: rawPg.cpuMsPerRequest,
-      bareKoaReqPerSec: bareKoa.reqPerSec,
+      ...sideFields('project', runs.project),
+      ...sideFields('rawPg', runs.rawPg),
+      bareKoaReqPerSec: medians(runs.bareKoa).reqPerSec,
       // Per pair, then the median: both sides of a pair saw the same neighbours.
       ratioToRawPg: round(medianRatio(runs.project, runs.rawPg), 3),
       ratioToBareKoa: round(medianRatio(runs.project, runs.bareKoa), 3),

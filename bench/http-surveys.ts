@@ -13,10 +13,10 @@ import {
   type HttpRun,
   type Measure,
   measureHttp,
-  medians,
   progress,
   round,
   runLine,
+  sideFields,
 } from './helpers/measure.ts';
 import { requireWrk } from './helpers/wrk.ts';
 import { medianRatio } from './http-me.ts';
@@ -117,21 +117,14 @@ export async function apiSurveys(seconds = 10, pairs = 3, users = 10_000): Promi
           if (side === 'project') await outboxDrained(projectPool);
         }
       }
-      const [project, rawPg] = [medians(runs.project), medians(runs.rawPg)];
       lines.push({
         benchmark: 'surveys',
         side: 'summary (medians)',
         connections,
         secondsPerRun: seconds,
         pairs,
-        projectReqPerSec: project.reqPerSec,
-        projectP50Ms: project.p50Ms,
-        projectP99Ms: project.p99Ms,
-        projectCpuMsPerRequest: project.cpuMsPerRequest,
-        rawPgReqPerSec: rawPg.reqPerSec,
-        rawPgP50Ms: rawPg.p50Ms,
-        rawPgP99Ms: rawPg.p99Ms,
-        rawPgCpuMsPerRequest: rawPg.cpuMsPerRequest,
+        ...sideFields('project', runs.project),
+        ...sideFields('rawPg', runs.rawPg),
         ratioToRawPg: round(medianRatio(runs.project, runs.rawPg), 3),
         target: 0.5,
       });

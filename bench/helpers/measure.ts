@@ -64,6 +64,17 @@ export function medians(runs: HttpRun[]) {
   };
 }
 
+/** A side's medians as summary fields: `projectReqPerSec`, `projectP50Ms`, ... */
+export function sideFields(side: string, runs: HttpRun[]): Measure {
+  const m = medians(runs);
+  return {
+    [`${side}ReqPerSec`]: m.reqPerSec,
+    [`${side}P50Ms`]: m.p50Ms,
+    [`${side}P99Ms`]: m.p99Ms,
+    [`${side}CpuMsPerRequest`]: m.cpuMsPerRequest,
+  };
+}
+
 /** Loud progress on stderr; stdout carries only the JSON lines. */
 export function progress(line: string): void {
   process.stderr.write(`  ${line}\n`);

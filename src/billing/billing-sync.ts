@@ -4,14 +4,14 @@ import type { Logger } from '../config/logger.ts';
 import type { BillingProviderName } from '../db/entities/subscription.entity.ts';
 import { DEFAULT_TENANT_ID, forkForTenant } from '../db/orm.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { createStarsApi, type StarsApi } from '../telegram/stars-api.ts';
+import type { StarsApi } from '../telegram/stars-api.ts';
 import { withTimeout } from '../util/with-timeout.ts';
 import { BillingSyncError, failureReason } from './billing-sync-error.ts';
 import { recordSyncFailure, recordSyncSuccess } from './billing-sync-state.ts';
 import { expireLapsedSubscriptions } from './expire-subscriptions.ts';
 import { createHttpBillingClient, type HttpBillingClient } from './http-billing-provider.ts';
 import { type HttpSyncResult, syncHttpSubscriptions } from './http-sync.ts';
-import { invoiceKey } from './invoice-payload.ts';
+import { createStarsClients } from './stars-clients.ts';
 import { type StarsSyncResult, syncStarTransactions } from './stars-sync.ts';
 
 /** Where a tenant's subscriptions come from. */
@@ -55,22 +55,11 @@ export function createBillingSyncDeps(
         }
       : undefined;
   // One Stars client per bot token: a tenant's payments are its own bot's transactions.
-  const starsByToken = new Map<string, BillingSource>();
-  function starsFor(botToken: string | undefined): BillingSource {
-    if (!botToken) return { name: 'stars', telegram: undefined };
-    let source = starsByToken.get(botToken);
-    if (!source) {
-      source = {
-        name: 'stars',
-        telegram: {
-          api: createStarsApi({ botToken, apiRoot: telegram.apiRoot, timeoutMs: billing.timeoutMs }),
-          invoiceKey: invoiceKey(botToken),
-        },
-      };
-      starsByToken.set(botToken, source);
-    }
-    return source;
-  }
+  const starsClients = createStarsClients({ apiRoot: telegram.apiRoot, timeoutMs: billing.timeoutMs });
+  const starsFor = (botToken: string | undefined): BillingSource => ({
+    name: 'stars',
+    telegram: botToken ? starsClients(botToken) : undefined,
+  });
   return {
     async sourceFor(tenantId) {
       // The billing service's contract names users by Telegram id only, and the same person is a
