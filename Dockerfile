@@ -12,7 +12,8 @@ FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# Production dependencies only (tsx, which runs the TypeScript sources, is one of them).
+# Production dependencies only: Node 24 runs the TypeScript sources itself, stripping the types
+# (the code is erasable syntax only; tsconfig `erasableSyntaxOnly`), so no transpiler ships.
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 # The built pages (dist/web), served by the web process with a year's cache on hashed assets.
@@ -20,4 +21,4 @@ COPY --from=web-build /build/dist/web ./dist/web
 USER node
 EXPOSE 3000
 # node runs as PID 1 and gets SIGTERM itself, so it drains; through npm and sh it would never see it.
-CMD ["node", "--import", "tsx", "src/cli/web.ts"]
+CMD ["node", "src/cli/web.ts"]

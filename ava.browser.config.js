@@ -3,7 +3,6 @@
 // tests (outages, stalls) of CPU.
 export default {
   extensions: ['ts'],
-  nodeArguments: ['--import=tsx'],
   files: ['test/browser/**/*.test.ts'],
   timeout: '120s',
   concurrency: 2,

@@ -2,7 +2,6 @@
 // suite, alone, so the other test files' CPU load cannot bunch up the fake's arrival timestamps.
 export default {
   extensions: ['ts'],
-  nodeArguments: ['--import=tsx'],
   files: ['test/isolated/**/*.test.ts'],
   timeout: '120s',
   concurrency: 1,

@@ -5,6 +5,7 @@ import { apiSurveys } from './http-surveys.ts';
 import { jobPipeline } from './job-pipeline.ts';
 import { notificationThroughput } from './notification-throughput.ts';
 import { planDrain } from './plan-drain.ts';
+import { processStart } from './process-start.ts';
 import { tenantFairness } from './tenant-fairness.ts';
 
 type Line = Record<string, number | string>;
@@ -22,6 +23,7 @@ const benchmarks: Record<string, (...args: number[]) => Promise<Line | Line[]>> 
   me: apiMe,
   surveys: apiSurveys,
   jobs: jobPipeline,
+  startup: processStart,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -206,13 +206,9 @@ test('group SIGTERM to `npm run web` under load: every accepted request is answe
 
 /** Runs test/helpers/stop-on-signal-target.ts: stopOnSignal with a stop() that ends on a stdin line. */
 async function startSignalTarget() {
-  const child = spawn(
-    'node_modules/.bin/node',
-    ['--import', 'tsx', 'test/helpers/stop-on-signal-target.ts'],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn('node_modules/.bin/node', ['test/helpers/stop-on-signal-target.ts'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.on('data', (chunk) => {
     output += String(chunk);

@@ -1,11 +1,10 @@
 /** The AI endpoint asked us to slow down; retry no sooner than retryAfterMs. */
 export class AiRateLimitedError extends Error {
   override name = 'AiRateLimitedError';
-  constructor(
-    readonly retryAfterMs: number,
-    message = 'AI provider rate limit reached',
-  ) {
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number, message = 'AI provider rate limit reached') {
     super(message);
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

@@ -16,14 +16,20 @@ export type BillingSyncFailureReason = 'timeout' | 'provider_down' | 'bad_reply'
  */
 export class BillingSyncError extends Error {
   override name = 'BillingSyncError';
+  readonly reason: Exclude<BillingSyncFailureReason, 'error'> | 'refused';
+  readonly outsideService: 'billing' | 'telegram';
+  /** The provider asked us to wait (429 / Retry-After). */
+  readonly retryAfterMs?: number;
   constructor(
-    readonly reason: Exclude<BillingSyncFailureReason, 'error'> | 'refused',
+    reason: Exclude<BillingSyncFailureReason, 'error'> | 'refused',
     message: string,
-    readonly outsideService: 'billing' | 'telegram',
-    /** The provider asked us to wait (429 / Retry-After). */
-    readonly retryAfterMs?: number,
+    outsideService: 'billing' | 'telegram',
+    retryAfterMs?: number,
   ) {
     super(message);
+    this.reason = reason;
+    this.outsideService = outsideService;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

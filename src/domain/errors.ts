@@ -4,14 +4,22 @@
  */
 export class AppError extends Error {
   override name = 'AppError';
+  readonly status: number;
+  readonly code: string;
+  readonly details?: unknown[];
+  readonly headers?: Record<string, string>;
   constructor(
-    readonly status: number,
-    readonly code: string,
+    status: number,
+    code: string,
     message: string,
-    readonly details?: unknown[],
-    readonly headers?: Record<string, string>,
+    details?: unknown[],
+    headers?: Record<string, string>,
   ) {
     super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.headers = headers;
   }
 }
 

@@ -11,19 +11,22 @@ export class JobFailedError extends Error {
 /** Every worker must slow down (an upstream said so): pause the queue; no attempt spent. */
 export class JobRateLimitedError extends Error {
   override name = 'JobRateLimitedError';
-  constructor(readonly pauseMs: number) {
+  readonly pauseMs: number;
+  constructor(pauseMs: number) {
     super(`queue paused for ${pauseMs} ms`);
+    this.pauseMs = pauseMs;
   }
 }
 
 /** Run again after `delayMs` without spending an attempt (waiting for a slot, a lock, a time). */
 export class JobDelayedError extends Error {
   override name = 'JobDelayedError';
-  constructor(
-    readonly delayMs: number,
-    readonly data?: Record<string, unknown>,
-  ) {
+  readonly delayMs: number;
+  readonly data?: Record<string, unknown>;
+  constructor(delayMs: number, data?: Record<string, unknown>) {
     super(`delayed ${delayMs} ms`);
+    this.delayMs = delayMs;
+    this.data = data;
   }
 }
 
@@ -38,10 +41,9 @@ export function backoffDelayMs(attemptsMade: number, error?: Error, baseMs = 1_0
 /** A failure that should be retried no sooner than retryAfterMs; counts as an attempt. */
 export class RetryAfterError extends Error {
   override name = 'RetryAfterError';
-  constructor(
-    message: string,
-    readonly retryAfterMs: number,
-  ) {
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number) {
     super(message);
+    this.retryAfterMs = retryAfterMs;
   }
 }

@@ -19,8 +19,10 @@ export type LoginWidgetFailure =
 
 export class LoginWidgetError extends Error {
   override name = 'LoginWidgetError';
-  constructor(readonly reason: LoginWidgetFailure) {
+  readonly reason: LoginWidgetFailure;
+  constructor(reason: LoginWidgetFailure) {
     super(`Login Widget data rejected: ${reason}`);
+    this.reason = reason;
   }
 }
 

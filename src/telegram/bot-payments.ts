@@ -40,8 +40,10 @@ interface RefundedPayment {
  */
 export class PaymentNotRecordedError extends Error {
   override name = 'PaymentNotRecordedError';
-  constructor(readonly cause: unknown) {
+  readonly cause: unknown;
+  constructor(cause: unknown) {
     super('A Telegram Stars payment update could not be recorded');
+    this.cause = cause;
   }
 }
 

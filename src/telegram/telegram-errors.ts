@@ -8,11 +8,10 @@
 /** Flood control (429): nothing was sent; retry no sooner than retryAfterMs. */
 export class TelegramRateLimitedError extends Error {
   override name = 'TelegramRateLimitedError';
-  constructor(
-    readonly retryAfterMs: number,
-    message = 'Telegram rate limit reached',
-  ) {
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number, message = 'Telegram rate limit reached') {
     super(message);
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -59,12 +58,12 @@ export class TelegramNetworkError extends Error {
   override name = 'TelegramNetworkError';
   /** Telegram is unreachable: not a PostgreSQL or Redis outage (src/db/dependency-errors.ts). */
   readonly outsideService: string | undefined = 'telegram';
-  constructor(
-    readonly mayHaveBeenDelivered: boolean,
-    message: string,
-    readonly code?: string,
-  ) {
+  readonly mayHaveBeenDelivered: boolean;
+  readonly code?: string;
+  constructor(mayHaveBeenDelivered: boolean, message: string, code?: string) {
     super(message);
+    this.mayHaveBeenDelivered = mayHaveBeenDelivered;
+    this.code = code;
   }
 }
 
@@ -74,11 +73,12 @@ export class TelegramNetworkError extends Error {
  */
 export class TelegramPartialDeliveryError extends TelegramNetworkError {
   override name = 'TelegramPartialDeliveryError';
-  constructor(
-    readonly deliveredParts: number,
-    readonly cause: Error,
-  ) {
+  readonly deliveredParts: number;
+  readonly cause: Error;
+  constructor(deliveredParts: number, cause: Error) {
     super(true, `only ${deliveredParts} part(s) of a split message were delivered: ${cause.message}`);
+    this.deliveredParts = deliveredParts;
+    this.cause = cause;
   }
 }
 

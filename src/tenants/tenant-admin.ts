@@ -8,8 +8,16 @@ import { RESERVED_SLUGS, TENANT_SLUG_PATTERN } from './tenant-urls.ts';
 /** What an operator asked for cannot be done as asked; `code` says which input to fix. */
 export class TenantInputError extends Error {
   override name = 'TenantInputError';
+  readonly code:
+    | 'invalid_slug'
+    | 'slug_taken'
+    | 'invalid_bot_token'
+    | 'bot_taken'
+    | 'no_secret_key'
+    | 'not_found'
+    | 'default_tenant';
   constructor(
-    readonly code:
+    code:
       | 'invalid_slug'
       | 'slug_taken'
       | 'invalid_bot_token'
@@ -20,6 +28,7 @@ export class TenantInputError extends Error {
     message: string,
   ) {
     super(message);
+    this.code = code;
   }
 }
 

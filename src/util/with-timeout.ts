@@ -1,11 +1,10 @@
 /** A deadline passed; `ms` is the deadline that was given. */
 export class TimeoutError extends Error {
   override name = 'TimeoutError';
-  constructor(
-    readonly ms: number,
-    message = `did not finish within ${ms} ms`,
-  ) {
+  readonly ms: number;
+  constructor(ms: number, message = `did not finish within ${ms} ms`) {
     super(message);
+    this.ms = ms;
   }
 }
 

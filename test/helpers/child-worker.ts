@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 
 /**
- * Starts `src/cli/worker.ts` as a real separate process. Runs node itself (not the tsx wrapper,
- * which would survive as a separate process) so a SIGKILL really hits the worker.
+ * Starts `src/cli/worker.ts` as a real separate process, as production runs it (`node
+ * src/cli/worker.ts`, Node 24 stripping the types), so a SIGKILL really hits the worker.
  */
 export function spawnWorker(env: Record<string, string>): ChildProcess {
-  return spawn('node_modules/.bin/node', ['--import', 'tsx', 'src/cli/worker.ts'], {
+  return spawn('node_modules/.bin/node', ['src/cli/worker.ts'], {
     env: { ...process.env, ...env, PATH: `${process.cwd()}/node_modules/.bin:${process.env.PATH}` },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

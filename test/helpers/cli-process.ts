@@ -36,7 +36,7 @@ export function runProcess(
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-/** `node --import tsx src/cli/operator-cli.ts …`: what `npm run -s cli -- …` runs, without npm's startup. */
+/** `node src/cli/operator-cli.ts …`: what `npm run -s cli -- …` runs, without npm's startup. */
 export function runOperatorCli(args: string[], env: Record<string, string>, input?: string): Promise<CliRun> {
-  return runProcess('node', ['--import', 'tsx', 'src/cli/operator-cli.ts', ...args], env, input);
+  return runProcess('node', ['src/cli/operator-cli.ts', ...args], env, input);
 }
