@@ -22,9 +22,9 @@ import {
 } from '../src/queue/job-catalogue.ts';
 import { backoffDelayMs } from '../src/queue/job-errors.ts';
 import { createOutboxRelay } from '../src/queue/outbox-relay.ts';
-import { closeQueues, createQueues } from '../src/queue/queues.ts';
+import { closeQueues, createQueues, queuePrefixOf } from '../src/queue/queues.ts';
 import { createReconciler } from '../src/queue/reconciler.ts';
-import { closeRedis, createRedisConnection } from '../src/queue/redis-connection.ts';
+import { closeRedis, createRedisConnection, type RedisTarget } from '../src/queue/redis-connection.ts';
 import { createTenantSchedulers } from '../src/queue/tenant-schedulers.ts';
 import type { TelegramSender } from '../src/telegram/telegram-sender.ts';
 import { createTenantDirectory, type TenantDirectory } from '../src/tenants/tenant-directory.ts';
@@ -35,7 +35,8 @@ export interface WorkerProcessDeps {
   config: Config;
   orm: MikroORM;
   logger: Logger;
-  redisUrl: string;
+  /** A Redis URL, or a cluster (REDIS_CLUSTER_NODES). */
+  redisUrl: RedisTarget;
   metrics: Metrics;
   /** The AI (or offline) provider; the worker adds AI_REQUESTS_PER_MINUTE and tenant budgets. */
   planProvider: PlanProvider;
@@ -136,7 +137,7 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
     const spec: QueueSpec = QUEUES[queue];
     const worker = new Worker(queue, processor, {
       connection,
-      prefix: config.redis.queuePrefix,
+      prefix: queuePrefixOf(config.redis, queue),
       autorun: false,
       lockDuration: config.worker.lockMs,
       stalledInterval: config.worker.stalledIntervalMs,

@@ -1,6 +1,7 @@
 import { createWorkerProcess } from '../../workers/worker-process.ts';
 import { type Config, loadConfig, panelUrlFrom } from '../config/env.ts';
 import { createLogger } from '../config/logger.ts';
+import { redisTargetOf } from '../config/redis-cluster.ts';
 import { createOrm, migrateUp } from '../db/orm.ts';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres.ts';
 import { startFakeTelegramBotApi } from '../dev/fake-telegram-bot-api.ts';
@@ -29,7 +30,7 @@ try {
   const dataRoot = process.env.DATA_DIR ?? '.data';
 
   const databaseUrl = config.database.url ?? (await startEmbeddedPostgres(dataRoot, say).then(remember)).url;
-  const redisUrl = config.redis.url ?? (await ensureLocalRedis(dataRoot, say).then(remember)).url;
+  const redisUrl = redisTargetOf(config.redis) ?? (await ensureLocalRedis(dataRoot, say).then(remember)).url;
   let botToken = config.telegram.botToken;
   if (!botToken) {
     const sandbox = remember(
@@ -52,7 +53,7 @@ try {
   config = {
     ...config,
     database: { ...config.database, url: databaseUrl },
-    redis: { ...config.redis, url: redisUrl },
+    redis: { ...config.redis, url: typeof redisUrl === 'string' ? redisUrl : undefined },
   };
 
   const metrics = createMetrics();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type RedisClusterTarget, redisClusterNodes } from './redis-cluster.ts';
 
 /** Thrown when the environment cannot be turned into a Config; the message names the variable. */
 export class ConfigError extends Error {
@@ -33,6 +34,8 @@ const envSchema = z.object({
   DATABASE_REPLICA_URLS: csv,
   DATABASE_POOL_MAX: int(10, 1, 200),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  // Cluster mode (docs/operations.md, "Running on Redis Cluster"): seed nodes instead of REDIS_URL.
+  REDIS_CLUSTER_NODES: redisClusterNodes,
   QUEUE_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9_-]+$/)
@@ -139,7 +142,8 @@ export interface Config {
   /** trustedProxyHops: the last N X-Forwarded-For entries were added by our own proxies (0 = off). */
   http: { port: number; host: string; trustedProxyHops: number };
   database: { url: string | undefined; replicaUrls: string[]; poolMax: number };
-  redis: { url: string | undefined; queuePrefix: string };
+  /** `cluster` is set in cluster mode (REDIS_CLUSTER_NODES); then `url` is undefined. */
+  redis: { url: string | undefined; cluster?: RedisClusterTarget; queuePrefix: string };
   telegram: {
     botToken: string | undefined;
     /** TELEGRAM_BOT_USERNAME, for the panel's Login Widget; undefined when not configured. */
@@ -249,6 +253,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (env.TENANT_SECRET_KEY_PREVIOUS.length > 0 && !env.TENANT_SECRET_KEY) {
     throw new ConfigError('Invalid TENANT_SECRET_KEY: required when TENANT_SECRET_KEY_PREVIOUS is set');
   }
+  if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+    throw new ConfigError(
+      'Invalid REDIS_CLUSTER_NODES: set either REDIS_URL or REDIS_CLUSTER_NODES, not both',
+    );
+  }
   if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError('Invalid TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set');
   }
@@ -264,7 +273,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       replicaUrls: env.DATABASE_REPLICA_URLS,
       poolMax: env.DATABASE_POOL_MAX,
     },
-    redis: { url: env.REDIS_URL, queuePrefix: env.QUEUE_PREFIX },
+    redis: { url: env.REDIS_URL, cluster: env.REDIS_CLUSTER_NODES, queuePrefix: env.QUEUE_PREFIX },
     telegram: {
       botToken: env.TELEGRAM_BOT_TOKEN,
       botUsername: env.TELEGRAM_BOT_USERNAME,

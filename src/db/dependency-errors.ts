@@ -33,12 +33,15 @@ export function isDependencyDown(error: unknown): boolean {
     if (name === 'ConnectionException' || name === 'MaxRetriesPerRequestError') return true;
     if (
       message &&
-      /Connection terminated|connect ECONNREFUSED|Stream isn't writeable|timeout exceeded when trying to connect|Query read timeout/i.test(
+      /Connection terminated|connect ECONNREFUSED|Stream isn't writeable|timeout exceeded when trying to connect|Query read timeout|Cluster isn't ready|Failed to refresh slots cache|Too many Cluster redirections|Connection is closed/i.test(
         message,
       )
     )
       return true;
-    current = (current as { cause?: unknown }).cause;
+    // An ioredis Cluster wraps a node's error as lastNodeError (slot refresh) or in the message
+    // ("Too many Cluster redirections. Last error: CLUSTERDOWN …", matched above).
+    const wrapped = current as { cause?: unknown; lastNodeError?: unknown };
+    current = wrapped.cause ?? wrapped.lastNodeError;
   }
   return false;
 }

@@ -7,7 +7,7 @@ import type { Config } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
 import { liveEventsChannel } from '../domain/live-events.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { createRedisConnection } from '../queue/redis-connection.ts';
+import { createRedisConnection, type RedisTarget } from '../queue/redis-connection.ts';
 import type { TenantDirectory } from '../tenants/tenant-directory.ts';
 import { normaliseIp } from './bot-api-auth.ts';
 import {
@@ -27,7 +27,7 @@ export interface PanelWebSocketDeps {
   config: Config;
   tenants: TenantDirectory;
   orm: MikroORM;
-  redisUrl: string;
+  redisUrl: RedisTarget;
   logger: Logger;
   /** Counts socket logins in the same telegram_auth_* metrics as REST, so auth alerts see both. */
   metrics: Metrics;

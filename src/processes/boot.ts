@@ -2,23 +2,28 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { createPlanProvider } from '../ai/create-plan-provider.ts';
 import { type Config, ConfigError } from '../config/env.ts';
 import type { Logger } from '../config/logger.ts';
+import { type RedisTarget, redisTargetOf } from '../config/redis-cluster.ts';
 import { createOrm } from '../db/orm.ts';
 
 /** For the Procfile processes: production needs explicit URLs and a token, no embedded fallbacks. */
 export function requireProductionSettings(config: Config): {
   databaseUrl: string;
-  redisUrl: string;
+  /** REDIS_URL, or the cluster of REDIS_CLUSTER_NODES. */
+  redisUrl: RedisTarget;
   botToken: string;
 } {
   if (!config.database.url)
     throw new ConfigError('Invalid DATABASE_URL: required (or use `npm start` for a local trial)');
-  if (!config.redis.url)
-    throw new ConfigError('Invalid REDIS_URL: required (or use `npm start` for a local trial)');
+  const redisUrl = redisTargetOf(config.redis);
+  if (!redisUrl)
+    throw new ConfigError(
+      'Invalid REDIS_URL: required, or REDIS_CLUSTER_NODES for a cluster (or use `npm start` for a local trial)',
+    );
   if (!config.telegram.botToken)
     throw new ConfigError(
       'Invalid TELEGRAM_BOT_TOKEN: required; create a bot with @BotFather (or use `npm start` for a local trial)',
     );
-  return { databaseUrl: config.database.url, redisUrl: config.redis.url, botToken: config.telegram.botToken };
+  return { databaseUrl: config.database.url, redisUrl, botToken: config.telegram.botToken };
 }
 
 export async function connectDatabase(config: Config, url: string): Promise<MikroORM> {

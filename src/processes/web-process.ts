@@ -12,7 +12,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { JobCatalogue } from '../queue/job-catalogue.ts';
 import { createOutboxRelay } from '../queue/outbox-relay.ts';
 import { closeQueues, createQueues } from '../queue/queues.ts';
-import { closeRedis, createRedisConnection } from '../queue/redis-connection.ts';
+import { closeRedis, createRedisConnection, type RedisTarget } from '../queue/redis-connection.ts';
 import { missingBotReason } from '../telegram/bot.ts';
 import { configuredDefaultTenant } from '../telegram/configured-default-tenant.ts';
 import { createWebhookBots, type WebhookBots } from '../telegram/webhook-bots.ts';
@@ -22,7 +22,8 @@ export interface WebProcessDeps {
   config: Config;
   orm: MikroORM;
   logger: Logger;
-  redisUrl: string;
+  /** A Redis URL, or a cluster (REDIS_CLUSTER_NODES). */
+  redisUrl: RedisTarget;
   metrics: Metrics;
   /** The jobs its outbox relay publishes; defaults to the catalogue (tests add jobs of their own). */
   catalogue?: JobCatalogue;

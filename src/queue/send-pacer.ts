@@ -108,7 +108,10 @@ export function createSendPacer(options: SendPacerOptions) {
   const chatIntervalMs = WINDOW_MS + 20;
   const maxInlineWaitMs = options.maxInlineWaitMs ?? 1500;
   const inflightMs = options.requestTimeoutMs + 1000;
-  const key = (name: string) => `${options.keyPrefix}:pacer:${options.botId}:${name}`;
+  // `{botId}` is a hash tag: each script reads the bot's keys and one chat's together, which on a
+  // Redis Cluster must share a slot (else CROSSSLOT). One bot's pacer lives on one shard, and the
+  // bots spread over the shards.
+  const key = (name: string) => `${options.keyPrefix}:pacer:{${options.botId}}:${name}`;
   let sequence = 0;
 
   async function acquire(chatId: string): Promise<string | number> {

@@ -28,6 +28,8 @@ export interface TestSystemOptions {
   webRedisUrl?: string;
   /** Redis URL the in-process worker uses; a test cutting Redis for the whole system sets both. */
   workerRedisUrl?: string;
+  /** REDIS_CLUSTER_NODES: the whole system runs on this Redis Cluster instead of TEST_REDIS_URL. */
+  redisCluster?: string;
   telegramLimits?: { globalPerSecond?: number; perChatPerSecond?: number };
   /** Rewrites the database URL the system uses (e.g. to go through a proxy a test can cut). */
   systemDatabaseUrl?: (url: string) => string;
@@ -88,9 +90,12 @@ export interface TestSystem {
   stop(): Promise<void>;
 }
 
-/** Captures log lines in memory so tests can assert on events and on what never gets logged. */
-function memoryLogger(lines: string[]): Logger {
-  return createLogger('debug', {
+/**
+ * Captures log lines in memory so tests can assert on events and on what never gets logged. At
+ * LOG_LEVEL (debug unless options.env sets it): benchmarks ask for warn, as production would run.
+ */
+function memoryLogger(lines: string[], level: string): Logger {
+  return createLogger(level, {
     write(line: string) {
       lines.push(line);
     },
@@ -112,7 +117,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
+    ...(options.redisCluster ? { REDIS_CLUSTER_NODES: options.redisCluster } : { REDIS_URL: TEST_REDIS_URL }),
     QUEUE_PREFIX: uniquePrefix('q'),
     TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
     TELEGRAM_API_ROOT: fleet?.apiRoot ?? telegram.apiRoot,
@@ -137,8 +142,9 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     ...options.env,
   };
   const config = loadConfig(childEnv);
+  const redisTarget = config.redis.cluster ?? TEST_REDIS_URL;
   const logs: string[] = [];
-  const logger = memoryLogger(logs);
+  const logger = memoryLogger(logs, config.logLevel);
   const orm = await createOrm({
     url: options.systemDatabaseUrl?.(db.url) ?? db.url,
     replicaUrls: config.database.replicaUrls,
@@ -177,7 +183,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
           logger,
           metrics,
           serveMetrics: false,
-          redisUrl: options.workerRedisUrl ?? TEST_REDIS_URL,
+          redisUrl: options.workerRedisUrl ?? redisTarget,
           ...options.jobs,
           planProvider: createPlanProvider(config.ai),
           // Every tenant's bot (TELEGRAM_API_ROOT is the fake, or the fleet when there are tenants).
@@ -188,7 +194,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     orm,
     logger,
     metrics,
-    redisUrl: options.webRedisUrl ?? TEST_REDIS_URL,
+    redisUrl: options.webRedisUrl ?? redisTarget,
     // Every relay knows the test's extra jobs, as every process of one release knows its jobs.
     catalogue: options.jobs?.catalogue,
   });
@@ -236,7 +242,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
         orm,
         logger,
         metrics: createMetrics(),
-        redisUrl: TEST_REDIS_URL,
+        redisUrl: redisTarget,
         catalogue: options.jobs?.catalogue,
       });
       extraWebs.push(extra);
@@ -248,7 +254,8 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       await worker?.stop();
       await web.stop();
       // Remove this file's queues and everything else of its prefix from the shared Redis.
-      await removeRedisKeys(config.redis.queuePrefix);
+      // (A test's own cluster is thrown away whole.)
+      if (!config.redis.cluster) await removeRedisKeys(config.redis.queuePrefix);
       await orm.close();
       if (assertOrm !== orm) await assertOrm.close();
       await (fleet ?? telegram).close();

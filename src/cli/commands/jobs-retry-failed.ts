@@ -1,7 +1,9 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../../config/env.ts';
+import { describeRedisTarget, type RedisTarget, redisTargetOf } from '../../config/redis-cluster.ts';
 import { QUEUE_NAMES } from '../../queue/job-catalogue.ts';
+import { queuePrefixOf } from '../../queue/queues.ts';
 import { whereOf } from './cli-database.ts';
 import { type CliCommand, optionalInteger, requiredString, UsageError } from './cli-kit.ts';
 
@@ -9,20 +11,31 @@ import { type CliCommand, optionalInteger, requiredString, UsageError } from './
 const BATCH = 100;
 
 /** One attempt to connect, no endless reconnecting: an operator command should fail and say so. */
-async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 3_000,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-    connectionName: 'operator-cli',
-  });
+async function connectRedis(target: RedisTarget): Promise<Redis | Cluster> {
+  const options = { connectTimeout: 3_000, maxRetriesPerRequest: 1, connectionName: 'operator-cli' };
+  const redis =
+    typeof target === 'string'
+      ? new Redis(target, { ...options, lazyConnect: true, retryStrategy: () => null })
+      : new Cluster(target.nodes, {
+          lazyConnect: true,
+          clusterRetryStrategy: () => null,
+          redisOptions: {
+            ...options,
+            username: target.username,
+            password: target.password,
+            ...(target.tls ? { tls: {} } : {}),
+          },
+        });
   redis.on('error', () => {});
   try {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
-    throw new Error(`Cannot reach Redis at ${whereOf(url)} (REDIS_URL): ${(error as Error).message}`);
+    const where =
+      typeof target === 'string'
+        ? `${whereOf(target)} (REDIS_URL)`
+        : `${describeRedisTarget(target)} (REDIS_CLUSTER_NODES)`;
+    throw new Error(`Cannot reach Redis at ${where}: ${(error as Error).message}`);
   }
   return redis;
 }
@@ -34,7 +47,7 @@ export const jobsRetryFailed: CliCommand = {
 
 Retries the failed jobs of one queue (after fixing what made them fail, e.g. an expired AI key),
 oldest failure first, and prints how many. Retried jobs run again with a fresh attempt count.
-Uses REDIS_URL and QUEUE_PREFIX like the worker.
+Uses REDIS_URL (or REDIS_CLUSTER_NODES) and QUEUE_PREFIX like the worker.
 
 Options:
   --queue <name>  ${QUEUE_NAMES.join(', ')}
@@ -48,9 +61,10 @@ Options:
     }
     const limit = optionalInteger(values, 'limit', 1, 1_000_000) ?? Number.POSITIVE_INFINITY;
     const config = loadConfig(io.env);
-    if (!config.redis.url) throw new ConfigError('Invalid REDIS_URL: required for jobs:retry-failed');
-    const redis = await connectRedis(config.redis.url);
-    const queue = new Queue(name, { connection: redis, prefix: config.redis.queuePrefix });
+    const target = redisTargetOf(config.redis);
+    if (!target) throw new ConfigError('Invalid REDIS_URL: required for jobs:retry-failed');
+    const redis = await connectRedis(target);
+    const queue = new Queue(name, { connection: redis, prefix: queuePrefixOf(config.redis, name) });
     queue.on('error', () => {});
     let retried = 0;
     let skipped = 0;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { paidUpSql } from '../../billing/subscriptions.ts';
 import { collectQueueCounts } from '../../observability/queue-metrics.ts';
 import { readOutboxStatus } from '../../queue/outbox-status.ts';
+import { probeRedis } from '../../queue/redis-connection.ts';
 import { withTimeout } from '../../util/with-timeout.ts';
 import { PUBLIC } from '../routing/access.ts';
 import { defineRoute } from '../routing/define-route.ts';
@@ -100,7 +101,7 @@ export const opsRoutes = [
       };
       const [postgres, redis] = await Promise.all([
         probe(() => deps.orm.em.getConnection().execute('select 1')),
-        probe(() => deps.redis.ping()),
+        probe(() => probeRedis(deps.redis)),
       ]);
       const shuttingDown = deps.isShuttingDown();
       const ready = postgres === 'ok' && redis === 'ok' && !shuttingDown;
