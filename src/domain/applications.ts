@@ -37,10 +37,20 @@ export async function listApplications(
   );
   const { items, next } = toPage(rows, page.limit);
   if (items.length === 0) return { items: [], next };
+  // Only the columns the list shows: a ready plan's content is kilobytes of JSON per row (TOASTed,
+  // so reading it costs extra page reads and decompression), and the page never shows it.
   const [users, surveys, plans] = await Promise.all([
-    em.find(TelegramUser, { id: { $in: [...new Set(items.map((row) => row.userId))] } }, read),
-    em.find(Survey, { id: { $in: items.map((row) => row.surveyId) } }, read),
-    em.find(PersonalPlan, { surveyId: { $in: items.map((row) => row.surveyId) } }, read),
+    em.find(
+      TelegramUser,
+      { id: { $in: [...new Set(items.map((row) => row.userId))] } },
+      { ...read, fields: ['telegramId', 'firstName', 'lastName', 'username'] },
+    ),
+    em.find(Survey, { id: { $in: items.map((row) => row.surveyId) } }, { ...read, fields: ['answers'] }),
+    em.find(
+      PersonalPlan,
+      { surveyId: { $in: items.map((row) => row.surveyId) } },
+      { ...read, fields: ['surveyId', 'status'] },
+    ),
   ]);
   const userById = new Map(users.map((user) => [user.id, user]));
   const surveyById = new Map(surveys.map((survey) => [survey.id, survey]));

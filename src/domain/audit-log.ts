@@ -77,7 +77,11 @@ export async function listAuditLog(
   const { items, next } = toPage(rows, page.limit);
   const actorIds = [...new Set(items.map((row) => row.actorId))];
   const actors = actorIds.length
-    ? await em.find(TelegramUser, { id: { $in: actorIds } }, { connectionType: 'read' })
+    ? await em.find(
+        TelegramUser,
+        { id: { $in: actorIds } },
+        { connectionType: 'read', fields: ['telegramId', 'firstName'] },
+      )
     : [];
   const actorById = new Map(actors.map((actor) => [actor.id, actor]));
   return {

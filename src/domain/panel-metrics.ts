@@ -101,45 +101,51 @@ const num = (value: string | number | null | undefined): number => Number(value 
 /** Paid up at the snapshot's time (`?`), for a `subscription` row aliased `x`. */
 const PAID_UP = paidUpSql('x', '?');
 
+/** One of the recompute's statements, with `?` placeholders. */
+export interface MetricsQuery {
+  sql: string;
+  params: unknown[];
+}
+
+export type MetricsQueryName = 'users' | 'subscriptions' | 'history' | 'applications' | 'plans';
+
 /**
- * Five aggregate queries, each one pass over an index range of the tenant's rows (see
- * Migration20261127030000Metrics and Migration20261202000000Billing), and a sixth only for a
- * tenant nobody is paid up with. They run on a read replica when one is configured: a snapshot a
- * second behind the primary is still a correct snapshot.
+ * The statements behind a snapshot, by name; exported so the `metrics` benchmark can EXPLAIN
+ * exactly what runs. Each reads index ranges of the tenant's rows, never a whole table or index
+ * (Migration20261127030000Metrics, Migration20261202000000Billing,
+ * Migration20261205000000MetricsRanges; plans in docs/benchmarks.md, "Panel metrics at scale"):
+ * - users: telegram_user_tenant_id_last_seen_at_index (last 30 days) + telegram_user_clients_index;
+ * - subscriptions: subscription_live_index (its predicate is part of PAID_UP);
+ * - history: subscription_event_window_index; the window's surveys from
+ *   survey_tenant_id_created_at_index, each probed in survey_tenant_id_user_id_created_at_index
+ *   for an earlier survey (trials are users with none);
+ * - applications: application_tenant_id_status_created_at_id_index (pending) and a BitmapOr of
+ *   the created_at and decided_at ranges;
+ * - plans: personal_plan_tenant_id_created_at_index.
  */
-export async function computeTenantMetrics(
-  em: EntityManager,
-  tenantId: string,
-  now: Date = new Date(),
-): Promise<TenantMetrics> {
+export function metricsQueries(tenantId: string, now: Date): Record<MetricsQueryName, MetricsQuery> {
   const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
   const [d1, d7, d30] = [ago(1), ago(7), ago(30)];
-  const read = async (sql: string, params: unknown[]): Promise<Row[]> =>
-    em.execute<Row[]>(sql, params, { connectionType: 'read' });
-
-  const [[users], subscriptions, [history], [applications], [plans]] = await Promise.all([
-    read(
-      `select (select count(*) from telegram_user where tenant_id = ? and is_client) as clients,
+  return {
+    users: {
+      sql: `select (select count(*) from telegram_user where tenant_id = ? and is_client) as clients,
         count(*) filter (where last_seen_at > ?) as dau,
         count(*) filter (where last_seen_at > ?) as wau,
         count(*) as mau
       from telegram_user where tenant_id = ? and last_seen_at > ?`,
-      [tenantId, d1, d7, tenantId, d30],
-    ),
-    // Paid-up rows by currency, through subscription_live_index (its predicate is part of PAID_UP).
-    read(
-      `select currency, count(*) filter (where renewing) as renewing,
+      params: [tenantId, d1, d7, tenantId, d30],
+    },
+    subscriptions: {
+      sql: `select currency, count(*) filter (where renewing) as renewing,
         count(*) filter (where not renewing) as not_renewing,
         coalesce(sum(price) filter (where renewing), 0) as mrr
       from (select currency, price, status = 'active' and renews as renewing
         from subscription x where x.tenant_id = ? and ${PAID_UP}) paid_up
       group by currency`,
-      [tenantId, now],
-    ),
-    // Events of the window through subscription_event_window_index; trials are users with no
-    // survey before the window (survey_tenant_id_user_id_created_at_index).
-    read(
-      `with events as (select user_id, kind, at from subscription_event
+      params: [tenantId, now],
+    },
+    history: {
+      sql: `with events as (select user_id, kind, at from subscription_event
           where tenant_id = ? and at > ? and at <= ? and kind in ('started', 'expired', 'refunded')),
         started as (select user_id, max(at) as last_at from events where kind = 'started' group by user_id),
         ended as (select distinct user_id from events where kind <> 'started'),
@@ -153,10 +159,10 @@ export async function computeTenantMetrics(
         (select count(*) from trials) as trials_30,
         (select count(*) from trials t join started st on st.user_id = t.user_id and st.last_at >= t.first_at)
           as paid_trials_30`,
-      [tenantId, d30, now, tenantId, d30, now, d30, now],
-    ),
-    read(
-      `select (select count(*) from application where tenant_id = ? and status = 'new') as pending,
+      params: [tenantId, d30, now, tenantId, d30, now, d30, now],
+    },
+    applications: {
+      sql: `select (select count(*) from application where tenant_id = ? and status = 'new') as pending,
         count(*) filter (where created_at > ?) as new_1,
         count(*) filter (where created_at > ?) as new_7,
         count(*) filter (where created_at > ?) as new_30,
@@ -167,17 +173,39 @@ export async function computeTenantMetrics(
         count(*) filter (where status = 'rejected' and decided_at > ?) as rejected_7,
         count(*) filter (where status = 'rejected' and decided_at > ?) as rejected_30
       from application where tenant_id = ? and (created_at > ? or decided_at > ?)`,
-      [tenantId, d1, d7, d30, d1, d7, d30, d1, d7, d30, tenantId, d30, d30],
-    ),
-    read(
-      `select count(*) filter (where status = 'ready') as generated,
+      params: [tenantId, d1, d7, d30, d1, d7, d30, d1, d7, d30, tenantId, d30, d30],
+    },
+    plans: {
+      sql: `select count(*) filter (where status = 'ready') as generated,
         count(*) filter (where status = 'failed') as failed,
         count(*) filter (where status in ('queued', 'generating')) as in_progress,
         avg(extract(epoch from ready_at - started_at))
           filter (where status = 'ready' and started_at is not null and ready_at is not null) as avg_seconds
       from personal_plan where tenant_id = ? and created_at > ?`,
-      [tenantId, d30],
-    ),
+      params: [tenantId, d30],
+    },
+  };
+}
+
+/**
+ * The five statements of metricsQueries side by side, and a sixth only for a tenant nobody is paid
+ * up with. They run on a read replica when one is configured: a snapshot a second behind the
+ * primary is still a correct snapshot.
+ */
+export async function computeTenantMetrics(
+  em: EntityManager,
+  tenantId: string,
+  now: Date = new Date(),
+): Promise<TenantMetrics> {
+  const read = async ({ sql, params }: MetricsQuery): Promise<Row[]> =>
+    em.execute<Row[]>(sql, params, { connectionType: 'read' });
+  const q = metricsQueries(tenantId, now);
+  const [[users], subscriptions, [history], [applications], [plans]] = await Promise.all([
+    read(q.users),
+    read(q.subscriptions),
+    read(q.history),
+    read(q.applications),
+    read(q.plans),
   ]);
 
   const window = (suffix: 1 | 7 | 30): WindowCounts => ({
@@ -195,7 +223,10 @@ export async function computeTenantMetrics(
     subscriptions.length > 0
       ? subscriptions.map((row) => String(row.currency))
       : (
-          await read('select distinct currency from subscription where tenant_id = ? limit 2', [tenantId])
+          await read({
+            sql: 'select distinct currency from subscription where tenant_id = ? limit 2',
+            params: [tenantId],
+          })
         ).map((row) => String(row.currency));
 
   return {

@@ -7,6 +7,7 @@ import { Migration20261201000000OutboxParking } from './Migration20261201000000O
 import { Migration20261202000000Billing } from './Migration20261202000000Billing.ts';
 import { Migration20261203000000PanelSessions } from './Migration20261203000000PanelSessions.ts';
 import { Migration20261204000000Tenants } from './Migration20261204000000Tenants.ts';
+import { Migration20261205000000MetricsRanges } from './Migration20261205000000MetricsRanges.ts';
 
 /** Migrations are listed explicitly so they load the same under tsx, tests and a bundler. */
 export const migrationsList = [
@@ -19,4 +20,5 @@ export const migrationsList = [
   { name: 'Migration20261202000000Billing', class: Migration20261202000000Billing },
   { name: 'Migration20261203000000PanelSessions', class: Migration20261203000000PanelSessions },
   { name: 'Migration20261204000000Tenants', class: Migration20261204000000Tenants },
+  { name: 'Migration20261205000000MetricsRanges', class: Migration20261205000000MetricsRanges },
 ];
