@@ -1,9 +1,17 @@
 import Koa from 'koa';
 import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
+import { SELECT_LATEST_PLAN_SUMMARY } from '../src/domain/plans.ts';
+import { SELECT_PROFILE_SUBSCRIPTION } from '../src/http/user-profile.ts';
 import { authHeader, TEST_BOT_TOKEN } from '../test/helpers/init-data.ts';
 import { seedUsers } from '../test/helpers/seed.ts';
 import { startTestSystem } from '../test/helpers/test-system.ts';
-import { initDataUser, listen, rawPool, SELECT_USER_BY_TELEGRAM_ID } from './helpers/baseline-server.ts';
+import {
+  initDataUser,
+  listen,
+  pgText,
+  rawPool,
+  SELECT_USER_BY_TELEGRAM_ID,
+} from './helpers/baseline-server.ts';
 import {
   type HttpRun,
   type Measure,
@@ -17,15 +25,19 @@ import {
 import { requireWrk } from './helpers/wrk.ts';
 
 const TELEGRAM_ID = 5_100_000_001;
+/** The project's own statements (src/domain/plans.ts, src/http/user-profile.ts), run through pg. */
+const LATEST_PLAN_SQL = pgText(SELECT_LATEST_PLAN_SUMMARY);
+const SUBSCRIPTION_SQL = pgText(SELECT_PROFILE_SUBSCRIPTION);
 
 /**
  * Authenticated `GET /api/me` on the real web process (startTestSystem: createWebProcess, its own
  * database and queue prefix; no worker, so nothing else competes for this process) against two
  * baselines in the same process, measured in interleaved triples (project, raw pg, bare Koa) so a
  * noisy neighbour hits every side alike:
- * - raw pg: Koa + the same initData check + the same three indexed SELECTs the route makes
- *   (user by Telegram id, then latest plan and subscriptions side by side) through a pg Pool of 10,
- *   the size of the project's pool: the floor for a DB-backed endpoint;
+ * - raw pg: Koa + the same initData check + the same three indexed SELECTs the route makes, their
+ *   texts imported from the project (user by Telegram id, then the latest plan's summary and the
+ *   subscription side by side) through a pg Pool of 10, the size of the project's pool: the floor
+ *   for a DB-backed endpoint;
  * - bare Koa: a handler returning a small JSON, the floor of HTTP on this machine (context).
  * The user is seeded and made "fresh" by one request first, so the route writes nothing (a profile
  * older than 5 minutes would be upserted). The user has no plan and no subscription.
@@ -34,7 +46,9 @@ const TELEGRAM_ID = 5_100_000_001;
  */
 export async function apiMe(seconds = 10, pairs = 3, connections = 16): Promise<Measure[]> {
   requireWrk();
-  const system = await startTestSystem({ worker: false, env: { LOG_LEVEL: 'warn' } });
+  // OUTBOX_POLL_MS at its production default: the test systems' 100 ms poll would add ten empty
+  // relay transactions a second to the project side.
+  const system = await startTestSystem({ worker: false, env: { LOG_LEVEL: 'warn', OUTBOX_POLL_MS: '1000' } });
   const pool = rawPool(system.db.url);
   const servers: Array<{ close(): Promise<void> }> = [];
   try {
@@ -51,15 +65,8 @@ export async function apiMe(seconds = 10, pairs = 3, connections = 16): Promise<
       const user = rows[0];
       if (!user) ctx.throw(401);
       const [plans, subscriptions] = await Promise.all([
-        pool.query(
-          `select * from personal_plan where tenant_id = $1 and user_id = $2
-           order by created_at desc, id desc limit 1`,
-          [DEFAULT_TENANT_ID, user.id],
-        ),
-        pool.query('select * from subscription where tenant_id = $1 and user_id in ($2)', [
-          DEFAULT_TENANT_ID,
-          user.id,
-        ]),
+        pool.query(LATEST_PLAN_SQL, [DEFAULT_TENANT_ID, user.id]),
+        pool.query(SUBSCRIPTION_SQL, [DEFAULT_TENANT_ID, user.id]),
       ]);
       const plan = plans.rows[0];
       const subscription = subscriptions.rows[0];
@@ -71,8 +78,17 @@ export async function apiMe(seconds = 10, pairs = 3, connections = 16): Promise<
         languageCode: user.language_code,
         role: user.role,
         isClient: user.is_client ?? false,
-        subscription: subscription ? { status: subscription.status } : null,
-        latestPlan: plan ? { id: plan.id, status: plan.status } : null,
+        subscription: subscription
+          ? {
+              planTitle: subscription.plan_title,
+              status: subscription.status,
+              currentPeriodEnd: subscription.current_period_end?.toISOString() ?? null,
+              renews: subscription.renews,
+            }
+          : null,
+        latestPlan: plan
+          ? { id: plan.id, status: plan.status, createdAt: plan.created_at.toISOString() }
+          : null,
       };
     });
     const bare = new Koa();

@@ -5,10 +5,17 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { DEFAULT_TENANT_ID } from '../src/db/orm.ts';
 import { surveyAnswersSchema } from '../src/domain/survey-answers.ts';
+import { INSERT_SUBMISSION, LOCK_APPLICANT, SELECT_PLAN_QUOTA } from '../src/domain/surveys.ts';
 import { authHeader, TEST_BOT_TOKEN, validAnswers } from '../test/helpers/init-data.ts';
 import { createTestDatabase } from '../test/helpers/test-database.ts';
 import { startTestSystem } from '../test/helpers/test-system.ts';
-import { initDataUser, listen, rawPool, SELECT_USER_BY_TELEGRAM_ID } from './helpers/baseline-server.ts';
+import {
+  initDataUser,
+  listen,
+  pgText,
+  rawPool,
+  SELECT_USER_BY_TELEGRAM_ID,
+} from './helpers/baseline-server.ts';
 import {
   type HttpRun,
   type Measure,
@@ -24,13 +31,23 @@ import { medianRatio } from './http-me.ts';
 const FIRST_TELEGRAM_ID = 5_200_000_000;
 const DAY_MS = 24 * 3600_000;
 const body = z.object({ answers: surveyAnswersSchema }).strict();
+/** submitSurvey's own statements (src/domain/surveys.ts), run through pg. */
+const LOCK_SQL = pgText(LOCK_APPLICANT);
+const QUOTA_SQL = pgText(SELECT_PLAN_QUOTA);
+const INSERT_SQL = pgText(INSERT_SUBMISSION);
+const ADMINS_SQL =
+  "select id, telegram_id, role, language_code from telegram_user where tenant_id = $1 and (role in ('owner', " +
+  "'trainer', 'support')) and notify_new_applications = true and unreachable_at is null and id != $2";
+const METRICS_SQL = `insert into outbox (tenant_id, queue, job_name, job_id, payload, attempts, created_at)
+  values ($1, $2, $3, $4, $5, 0, $6) on conflict (job_id) do nothing`;
 
 /**
  * `POST /api/surveys` on the real web process (startTestSystem, no worker: plans stay queued, so
  * the process does the request's work and relays its outbox rows, nothing else) against Koa +
- * raw pg doing the SAME statements (captured from the project's pool) in one transaction: the
- * auth read, the per-user lock, the quota and admin reads, the four inserts and the metrics
- * trigger's outbox insert. The baseline has its own database, so the project's relay never
+ * raw pg doing the SAME statements (the project's own texts, imported where they are constants)
+ * in one transaction: the auth read, the per-user lock (which also reads the applicant), the quota
+ * and admin reads, the one statement inserting survey, application, plan and outbox job, and the
+ * metrics trigger's outbox insert. The baseline has its own database, so the project's relay never
  * publishes its rows. Every request is a different user (wrk cycles through N signed headers),
  * each made "fresh" first so auth writes nothing; PLANS_PER_USER_PER_DAY is raised because users
  * are reused across runs. Interleaved pairs at 16 connections, then at 64.
@@ -41,7 +58,8 @@ export async function apiSurveys(seconds = 10, pairs = 3, users = 10_000): Promi
   requireWrk();
   const system = await startTestSystem({
     worker: false,
-    env: { LOG_LEVEL: 'warn', PLANS_PER_USER_PER_DAY: '1000' },
+    // OUTBOX_POLL_MS at its production default (commits wake the relay anyway).
+    env: { LOG_LEVEL: 'warn', PLANS_PER_USER_PER_DAY: '1000', OUTBOX_POLL_MS: '1000' },
   });
   const baselineDb = await createTestDatabase();
   const projectPool = rawPool(system.db.url);
@@ -147,52 +165,27 @@ async function rawSubmitSurvey(pool: pg.Pool, userId: string, answers: unknown) 
   const client = await pool.connect();
   try {
     await client.query('begin');
-    await client.query('select id from telegram_user where id = $1 and tenant_id = $2 for no key update', [
-      userId,
-      tenant,
+    const { rows: locked } = await client.query(LOCK_SQL, [userId, tenant]);
+    const { rows: quota } = await client.query(QUOTA_SQL, [tenant, userId, new Date(now.getTime() - DAY_MS)]);
+    if (!locked[0] || quota[0].used >= 1000) throw new Error('the baseline lost its user or its quota');
+    // queueNewApplicationAlerts' statement (src/domain/admin-alerts.ts; no TELEGRAM_ADMINS here).
+    await client.query(ADMINS_SQL, [tenant, userId]);
+    await client.query(INSERT_SQL, [
+      ...[surveyId, tenant, userId, JSON.stringify(answers), now],
+      ...[applicationId, tenant, userId, surveyId, now],
+      ...[planId, tenant, userId, surveyId, now, now],
+      ...[
+        tenant,
+        'plans',
+        'plans.generate',
+        `plan-${planId}`,
+        JSON.stringify({ tenantId: tenant, planId }),
+        now,
+      ],
     ]);
-    await client.query('select * from telegram_user where tenant_id = $1 and id = $2 limit 1', [
-      tenant,
-      userId,
-    ]);
-    await client.query(
-      `select id, created_at from personal_plan where tenant_id = $1 and user_id = $2 and created_at > $3
-       and status != 'failed' order by created_at asc`,
-      [tenant, userId, new Date(now.getTime() - DAY_MS)],
-    );
-    await client.query(
-      `select id, telegram_id, role, language_code from telegram_user where tenant_id = $1
-       and role in ('owner', 'trainer', 'support') and notify_new_applications = true
-       and unreachable_at is null and id != $2`,
-      [tenant, userId],
-    );
-    const outbox = `insert into outbox (tenant_id, queue, job_name, job_id, payload, attempts, created_at)
-      values ($1, $2, $3, $4, $5, 0, $6)`;
-    await client.query(`${outbox} returning id`, [
-      tenant,
-      'plans',
-      'plans.generate',
-      `plan-${planId}`,
-      JSON.stringify({ tenantId: tenant, planId }),
-      now,
-    ]);
-    await client.query(
-      `insert into personal_plan (id, tenant_id, user_id, survey_id, status, attempts, created_at, updated_at)
-       values ($1, $2, $3, $4, 'queued', 0, $5, $5)`,
-      [planId, tenant, userId, surveyId, now],
-    );
-    await client.query(
-      `insert into application (id, tenant_id, user_id, survey_id, status, created_at)
-       values ($1, $2, $3, $4, 'new', $5)`,
-      [applicationId, tenant, userId, surveyId, now],
-    );
-    await client.query(
-      'insert into survey (id, tenant_id, user_id, answers, created_at) values ($1, $2, $3, $4, $5)',
-      [surveyId, tenant, userId, JSON.stringify(answers), now],
-    );
-    // The metrics trigger: one recompute per tenant per 10 s window.
+    // The metrics trigger (enqueueOnce's statement): one recompute per tenant per 10 s window.
     const notBefore = Math.ceil(now.getTime() / 10_000) * 10_000;
-    await client.query(`${outbox} on conflict (job_id) do nothing`, [
+    await client.query(METRICS_SQL, [
       tenant,
       'metrics',
       'metrics.recompute',

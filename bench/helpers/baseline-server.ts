@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import pg from 'pg';
+import { SELECT_USER_BY_TELEGRAM_ID as PROJECT_SELECT_USER } from '../../src/domain/users.ts';
 import { type InitDataUser, validateInitData } from '../../src/telegram/init-data.ts';
 
 /**
@@ -46,6 +47,14 @@ export function rawPool(url: string): pg.Pool {
   return new pg.Pool({ connectionString: url, max: 10 });
 }
 
+/**
+ * A statement of the project (written with MikroORM's `?` placeholders) as `pg` takes it: the
+ * baselines run the project's own SQL texts, imported, so the two sides cannot drift apart.
+ */
+export function pgText(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
 /** The user row the project's auth reads on every request (fresh users are not written). */
-export const SELECT_USER_BY_TELEGRAM_ID =
-  'select * from telegram_user where tenant_id = $1 and telegram_id = $2 limit 1';
+export const SELECT_USER_BY_TELEGRAM_ID = pgText(PROJECT_SELECT_USER);

@@ -15,7 +15,9 @@ export interface SubscriptionView {
   renews: boolean;
 }
 
-export function subscriptionView(row: Subscription | undefined | null): SubscriptionView | null {
+export function subscriptionView(
+  row: Pick<Subscription, 'planTitle' | 'status' | 'currentPeriodEnd' | 'renews'> | undefined | null,
+): SubscriptionView | null {
   if (!row) return null;
   return {
     planTitle: row.planTitle,

@@ -50,7 +50,9 @@ export function tmaAuth(config: Config) {
       throw error;
     }
     ctx.state.user = await upsertTelegramUser(ctx.state.em, ctx.state.tenantId, validated.user);
-    ctx.state.log = ctx.state.log.child({ userId: ctx.state.user.id });
+    // The request's own logger (request-context.ts made it for this request): binding the user to
+    // it gives the same lines as a child logger without building one more on every request.
+    ctx.state.log.setBindings({ userId: ctx.state.user.id });
     attempt.succeeded();
     ctx.state.log.info({ event: 'telegram_auth_success' }, 'initData accepted');
     await next();

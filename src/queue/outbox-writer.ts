@@ -62,6 +62,14 @@ export function createOutboxWriter<C extends JobCatalogue>(catalogue: C) {
       return result.affectedRows;
     },
 
+    /**
+     * The outbox row of a job, checked like enqueue's, for a producer that writes it in a statement
+     * of its own (submitSurvey inserts it with the rows that caused it, in one round trip).
+     */
+    rowOf<N extends Name>(name: N, payload: Payload<N>) {
+      return { tenantId: payload.tenantId, ...fields(name, payload) };
+    },
+
     /** The id the job gets, e.g. to look it up in BullMQ. */
     jobIdOf<N extends Name>(name: N, payload: Payload<N>): string {
       return fields(name, payload).jobId;
@@ -72,4 +80,4 @@ export function createOutboxWriter<C extends JobCatalogue>(catalogue: C) {
 const writer = createOutboxWriter(JOBS);
 
 /** Typed from the catalogue: `enqueue(tx, 'plans.generate', { tenantId, planId })`. */
-export const { enqueue, enqueueOnce, jobIdOf } = writer;
+export const { enqueue, enqueueOnce, jobIdOf, rowOf: outboxRowOf } = writer;
