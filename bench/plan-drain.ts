@@ -1,22 +1,15 @@
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/env.ts';
 import { PersonalPlan, type TelegramUser } from '../src/db/entities/index.ts';
 import { createOrm, DEFAULT_TENANT_ID, forkForTenant, migrateUp } from '../src/db/orm.ts';
 import { submitSurvey } from '../src/domain/surveys.ts';
-import { spawnWorker, stopWorker } from '../test/helpers/child-worker.ts';
 import { TEST_BOT_TOKEN, validAnswers } from '../test/helpers/init-data.ts';
 import { seedUsers } from '../test/helpers/seed.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniquePrefix } from '../test/helpers/test-database.ts';
+import { cpuSeconds, removeKeys, spawnCli, stopChild } from './helpers/processes.ts';
 
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-/** CPU time (user + system) a process has used so far, in seconds (Linux). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /**
  * A coach's broadcast brings N clients (default 1,000) who each submit a survey at once: how fast
@@ -50,7 +43,7 @@ export async function planDrain(count = 1_000): Promise<Record<string, number>> 
   const config = loadConfig(env);
   const orm = await createOrm({ url: db.url });
   await migrateUp(orm);
-  const worker = { child: undefined as ReturnType<typeof spawnWorker> | undefined };
+  const worker = { child: undefined as ChildProcess | undefined };
   try {
     const users: TelegramUser[] = [];
     for (let start = 0; start < count; start += 1000) {
@@ -74,7 +67,7 @@ export async function planDrain(count = 1_000): Promise<Record<string, number>> 
     );
 
     const spawnedAt = Date.now();
-    worker.child = spawnWorker(env);
+    worker.child = spawnCli('worker', env);
     let exited = false;
     worker.child.once('exit', () => {
       exited = true;
@@ -82,7 +75,7 @@ export async function planDrain(count = 1_000): Promise<Record<string, number>> 
     const deadline = spawnedAt + Math.max(300_000, count * 100);
     let ready = 0;
     // The worker's CPU use while plans become ready (its boot excluded): near 100% = CPU-bound.
-    let cpuAtFirstReady: { at: number; cpu: number } | undefined;
+    let cpuAtFirstReady: { at: number; cpu: number; ready: number } | undefined;
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 500));
       if (exited) throw new Error('the worker process exited early');
@@ -94,14 +87,18 @@ export async function planDrain(count = 1_000): Promise<Record<string, number>> 
       );
       if (failed > 0) throw new Error(`${failed} plans failed`);
       if (ready > 0 && !cpuAtFirstReady)
-        cpuAtFirstReady = { at: Date.now(), cpu: cpuSeconds(worker.child.pid!) };
+        cpuAtFirstReady = { at: Date.now(), cpu: cpuSeconds(worker.child.pid!), ready };
       if (ready === count) break;
       if (Date.now() > deadline) throw new Error(`only ${ready}/${count} plans ready in time`);
     }
     process.stderr.write('\n');
+    const workerCpu = cpuAtFirstReady ? cpuSeconds(worker.child.pid!) - cpuAtFirstReady.cpu : Number.NaN;
     const workerCpuPercent = cpuAtFirstReady
-      ? (100 * (cpuSeconds(worker.child.pid!) - cpuAtFirstReady.cpu)) /
-        ((Date.now() - cpuAtFirstReady.at) / 1000)
+      ? (100 * workerCpu) / ((Date.now() - cpuAtFirstReady.at) / 1000)
+      : Number.NaN;
+    // CPU per plan, from the same window: less sensitive to other load on the machine than plans/s.
+    const workerCpuMsPerPlan = cpuAtFirstReady
+      ? (1000 * workerCpu) / (count - cpuAtFirstReady.ready)
       : Number.NaN;
     const [span] = await forkForTenant(orm)
       .getConnection()
@@ -111,7 +108,7 @@ export async function planDrain(count = 1_000): Promise<Record<string, number>> 
       );
     const [firstMs, lastMs] = [Number(span!.first), Number(span!.last)];
     const drainMs = lastMs - firstMs;
-    await stopWorker(worker.child);
+    await stopChild(worker.child);
 
     const baseline = await rawBullMqDrain(
       count,
@@ -129,11 +126,12 @@ export async function planDrain(count = 1_000): Promise<Record<string, number>> 
       firstReadySecondsAfterSpawn: round((firstMs - spawnedAt) / 1000),
       plansPerSecond: round(plansPerSecond),
       workerCpuPercent: Math.round(workerCpuPercent),
+      workerCpuMsPerPlan: round(workerCpuMsPerPlan, 2),
       baselineJobsPerSecond: round(baseline),
       ratioToBaseline: round(plansPerSecond / baseline, 3),
     };
   } finally {
-    if (worker.child) await stopWorker(worker.child);
+    if (worker.child) await stopChild(worker.child);
     await removeKeys(prefix);
     await orm.close();
     await db.drop();
@@ -176,19 +174,5 @@ async function rawBullMqDrain(
     return (count - 1) / ((finished.at(-1)! - finished[0]!) / 1000);
   } finally {
     await queue.close();
-  }
-}
-
-async function removeKeys(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = nextCursor;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }

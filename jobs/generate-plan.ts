@@ -1,12 +1,16 @@
 import { AiLocalRateLimitError, AiPermanentError, AiRateLimitedError } from '../src/ai/ai-errors.ts';
-import { PersonalPlan, Survey, TelegramUser } from '../src/db/entities/index.ts';
+import { PersonalPlan } from '../src/db/entities/index.ts';
 import { forkForTenant } from '../src/db/orm.ts';
 import { planLifecycle } from '../src/domain/plan-lifecycle.ts';
 import { surveyAnswersSchema } from '../src/domain/survey-answers.ts';
 import { JobFailedError } from '../src/queue/job-errors.ts';
-import { defineJob } from './job-definition.ts';
+import { defineJob, type JobContext } from './job-definition.ts';
 
 const INVALID_ANSWERS = 'stored survey answers are not valid';
+
+function planGone(ctx: JobContext, planId: string): void {
+  ctx.log.warn({ planId }, 'plan no longer exists; nothing to do');
+}
 
 /**
  * plans.generate: queued → generating → ready | failed (src/domain/plan-lifecycle.ts). Safe to
@@ -16,19 +20,18 @@ const INVALID_ANSWERS = 'stored survey answers are not valid';
 export const generatePlanJob = defineJob('plans.generate', {
   async handle({ tenantId, planId }, deps, ctx) {
     const em = forkForTenant(deps.orm, tenantId);
-    const plan = await em.findOne(PersonalPlan, { id: planId });
-    if (!plan) {
-      ctx.log.warn({ planId }, 'plan no longer exists; nothing to do');
-      return;
-    }
-    if (plan.status === 'ready' || plan.status === 'failed') return;
     const tenant = await deps.tenants.byId(tenantId);
-    if (!tenant) return ctx.fail(`tenant ${tenantId} no longer exists`);
-    const effects = { ...deps, miniAppUrl: tenant.miniAppUrl };
-    // The offline generator costs nothing: only AI plans count toward a tenant's day.
-    if (deps.planProvider.name !== 'offline') {
-      // The tenant's plans for today are used up: the plan stays queued until the next UTC day,
-      // no attempt spent; other tenants' plans go on.
+    const offline = deps.planProvider.name === 'offline';
+    // An AI plan is admitted to its tenant's day before it starts, so it reads the plan first; an
+    // offline plan (and a tenant we cannot find) skips that read: start() finds finished plans.
+    if (!offline || !tenant) {
+      const plan = await em.findOne(PersonalPlan, { id: planId }, { fields: ['id', 'status'] });
+      if (!plan) return planGone(ctx, planId);
+      if (plan.status === 'ready' || plan.status === 'failed') return;
+      if (!tenant) return ctx.fail(`tenant ${tenantId} no longer exists`);
+      // Only AI plans count toward a tenant's day (the offline generator costs nothing). When the
+      // day's plans are used up the plan stays queued until the next UTC day, no attempt spent;
+      // other tenants' plans go on.
       const admission = await deps.aiBudget.admitPlan(tenant, planId);
       if (!admission.ok) {
         deps.aiBudget.recordPlansPerDayDelay();
@@ -45,15 +48,17 @@ export const generatePlanJob = defineJob('plans.generate', {
         return ctx.delay(admission.retryAfterMs);
       }
     }
+    const effects = { ...deps, miniAppUrl: tenant.miniAppUrl };
     const provider = deps.aiBudget.limited(deps.planProvider, tenant);
-    const startedAt = await planLifecycle.start(em, effects, plan);
-    if (!startedAt) return;
-
-    const [survey, user] = await Promise.all([
-      em.findOneOrFail(Survey, { id: plan.surveyId }),
-      em.findOneOrFail(TelegramUser, { id: plan.userId }),
-    ]);
-    const answers = surveyAnswersSchema.safeParse(survey.answers);
+    const started = await planLifecycle.start(em, effects, tenantId, planId);
+    if (!started) {
+      // Finished (a second run) or gone; only the latter is worth a line, as before.
+      if (offline && !(await em.findOne(PersonalPlan, { id: planId }, { fields: ['id'] })))
+        planGone(ctx, planId);
+      return;
+    }
+    const { plan, user, startedAt } = started;
+    const answers = surveyAnswersSchema.safeParse(started.answers);
     // Stored answers that no longer fit the schema will not fit on the next attempt either.
     if (!answers.success) return ctx.fail(INVALID_ANSWERS);
 

@@ -24,7 +24,20 @@ export interface OutboxRelayOptions {
   catalogue?: JobCatalogue;
   /** Tries before a row that cannot be published is parked for an operator. */
   maxAttempts?: number;
+  /** The shortest time between the starts of two passes woken by commits; see MIN_PASS_GAP_MS. */
+  minPassGapMs?: number;
 }
+
+/**
+ * Every commit that writes outbox rows wakes every relay (one per web and worker process). Under
+ * load that is hundreds of wake-ups a second, and a relay that passed at each one would claim one
+ * or two rows per transaction, or none (another relay holds them): at 100 surveys/s that was as
+ * many statements as the surveys and plans themselves. A woken relay therefore starts its next
+ * pass no sooner than this after its previous one began: at most this much added latency, and a
+ * pass then takes the rows of every commit since. A quiet relay (no pass in the last gap) starts
+ * at once, so a lone survey waits no longer than before.
+ */
+export const MIN_PASS_GAP_MS = 15;
 
 /** Tries of one row before it is parked; with the backoff below that is about 8 seconds. */
 export const OUTBOX_MAX_ATTEMPTS = 5;
@@ -55,6 +68,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 200;
   const catalogue: JobCatalogue = options.catalogue ?? JOBS;
   const maxAttempts = options.maxAttempts ?? OUTBOX_MAX_ATTEMPTS;
+  const minPassGapMs = options.minPassGapMs ?? MIN_PASS_GAP_MS;
   const log = options.logger.child({ component: 'outbox_relay' });
   let running = false;
   let loop: Promise<void> | undefined;
@@ -99,7 +113,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return failures;
   }
 
-  async function publishBatch(): Promise<{ claimed: number; published: number }> {
+  async function publishBatch({
+    parked = true,
+  }: {
+    parked?: boolean;
+  } = {}): Promise<{ claimed: number; published: number }> {
     const em = options.orm.em.fork({ clear: true });
     return em.transactional(async (tx) => {
       const now = new Date();
@@ -116,11 +134,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         { publishedAt: null, parkedAt: null, ...due },
         { ...claim, limit: batchSize },
       );
-      const parkedDue = await tx.find(
-        Outbox,
-        { publishedAt: null, parkedAt: { $ne: null }, jobName: { $in: Object.keys(catalogue) }, ...due },
-        { ...claim, limit: PARKED_BATCH },
-      );
+      const parkedDue = parked
+        ? await tx.find(
+            Outbox,
+            { publishedAt: null, parkedAt: { $ne: null }, jobName: { $in: Object.keys(catalogue) }, ...due },
+            { ...claim, limit: PARKED_BATCH },
+          )
+        : [];
       const rows = [...fresh, ...parkedDue];
       if (rows.length === 0) return { claimed: 0, published: 0 };
       const prepared = rows.map(prepare);
@@ -170,28 +190,50 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     });
   }
 
+  /** Resolves the current sleep at once (stop); `wake` is what a nudge calls. */
+  let interrupt: (() => void) | undefined;
+  let lastPassAt = 0;
+
   function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      if (pendingNudge) {
-        pendingNudge = false;
-        resolve();
-        return;
-      }
-      const timer = setTimeout(done, ms);
+      let timer: NodeJS.Timeout | undefined;
       function done() {
         clearTimeout(timer);
         wake = undefined;
+        interrupt = undefined;
         resolve();
       }
-      wake = done;
+      // Woken by a commit: pass now, or once MIN_PASS_GAP_MS has gone by since the last pass began.
+      function woken() {
+        const gap = lastPassAt + minPassGapMs - performance.now();
+        if (gap <= 0) return done();
+        // Commits during the gap need nothing more: the pass that ends it starts after them.
+        wake = () => {};
+        clearTimeout(timer);
+        timer = setTimeout(done, gap);
+      }
+      interrupt = done;
+      if (pendingNudge) {
+        pendingNudge = false;
+        woken();
+        return;
+      }
+      timer = setTimeout(done, ms);
+      wake = woken;
     });
   }
 
   async function run(): Promise<void> {
     let delay = options.pollMs;
+    // Parked rows wait a minute or more between tries: looking for them once per poll is plenty,
+    // and keeps that query out of the passes commits cause.
+    let parkedCheckedAt = Number.NEGATIVE_INFINITY;
     while (running) {
       try {
-        const { claimed } = await publishBatch();
+        lastPassAt = performance.now();
+        const parked = lastPassAt - parkedCheckedAt >= options.pollMs;
+        if (parked) parkedCheckedAt = lastPassAt;
+        const { claimed } = await publishBatch({ parked });
         if (failing) log.info({ event: 'outbox_relay_recovered' }, 'outbox relay publishing again');
         failing = false;
         delay = options.pollMs;
@@ -222,10 +264,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     },
     async stop() {
       running = false;
-      wake?.();
+      interrupt?.();
       await Promise.all([loop, listener?.close()]);
     },
     nudge,
-    publishBatch,
+    publishBatch: () => publishBatch(),
   };
 }
