@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { startFakeTelegramBotApi } from '../src/dev/fake-telegram-bot-api.ts';
 import { TEST_BOT_TOKEN } from '../test/helpers/init-data.ts';
 import { createTestDatabase, TEST_REDIS_URL, uniquePrefix } from '../test/helpers/test-database.ts';
 import { type Measure, median, progress, round } from './helpers/measure.ts';
+import { rssMiB, stopChild } from './helpers/processes.ts';
 
 type ProcessName = 'web' | 'worker' | 'bot';
 type Runner = 'node' | 'tsx';
@@ -97,7 +97,7 @@ async function startOnce(
     await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
     return { readyMs, idleRssMiB: rssMiB(child.pid!) };
   } finally {
-    await stop(child);
+    await stopChild(child);
   }
 }
 
@@ -115,20 +115,4 @@ function waitForLog(child: ChildProcess, message: string): Promise<void> {
       buffered = buffered.slice(-4096);
     });
   });
-}
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.match(/\d+/)?.[0] ?? Number.NaN) / 1024;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(killer);
 }

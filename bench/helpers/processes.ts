@@ -4,9 +4,9 @@ import { Redis } from 'ioredis';
 import { TEST_REDIS_URL } from '../../test/helpers/test-database.ts';
 
 /**
- * The project's processes as production runs them (`node --import tsx src/cli/<name>.ts`), for
- * benchmarks that must see each process's own CPU and memory. Node itself is spawned, not the
- * tsx wrapper, so the pid is the process that does the work. `BENCH_CPU_PROF=<dir>` adds
+ * The project's processes as production runs them (`node src/cli/<name>.ts`, Node 24 stripping
+ * the types), for benchmarks that must see each process's own CPU and memory: the pid is the
+ * process that does the work. `BENCH_CPU_PROF=<dir>` adds
  * `--cpu-prof` to every spawned process: each writes a .cpuprofile there when it exits.
  */
 export function spawnCli(name: 'web' | 'worker' | 'bot', env: Record<string, string>): ChildProcess {
@@ -14,7 +14,7 @@ export function spawnCli(name: 'web' | 'worker' | 'bot', env: Record<string, str
   const profile = profileDir
     ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-\${pid}.cpuprofile`]
     : [];
-  return spawn('node_modules/.bin/node', [...profile, '--import', 'tsx', `src/cli/${name}.ts`], {
+  return spawn('node_modules/.bin/node', [...profile, `src/cli/${name}.ts`], {
     env: { ...process.env, ...env, PATH: `${process.cwd()}/node_modules/.bin:${process.env.PATH}` },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

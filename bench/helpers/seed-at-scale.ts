@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { DEFAULT_TENANT_ID } from '../../src/db/orm.ts';
+import { EXAMPLE_ANSWERS } from '../../src/domain/survey-answers.ts';
 
 /**
  * Millions of rows in seconds: one `insert … select from generate_series` per table on one
@@ -70,18 +71,7 @@ export interface PeopleOptions {
   clients: boolean;
 }
 
-const ANSWERS = JSON.stringify({
-  goal: 'build_muscle',
-  sex: 'female',
-  age: 30,
-  heightCm: 168,
-  weightKg: 60,
-  activityLevel: 'moderate',
-  experience: 'beginner',
-  daysPerWeek: 3,
-  sessionMinutes: 45,
-  equipment: ['dumbbells'],
-});
+const ANSWERS = JSON.stringify(EXAMPLE_ANSWERS);
 
 /**
  * Users, then one survey + application + plan per application row. Pairs of rows share a

@@ -5,28 +5,21 @@ import type { SecretBox } from './secret-box.ts';
 import { sealContext } from './tenant-directory.ts';
 import { RESERVED_SLUGS, TENANT_SLUG_PATTERN } from './tenant-urls.ts';
 
+/** Which input an operator has to fix. */
+export type TenantInputCode =
+  | 'invalid_slug'
+  | 'slug_taken'
+  | 'invalid_bot_token'
+  | 'bot_taken'
+  | 'no_secret_key'
+  | 'not_found'
+  | 'default_tenant';
+
 /** What an operator asked for cannot be done as asked; `code` says which input to fix. */
 export class TenantInputError extends Error {
   override name = 'TenantInputError';
-  readonly code:
-    | 'invalid_slug'
-    | 'slug_taken'
-    | 'invalid_bot_token'
-    | 'bot_taken'
-    | 'no_secret_key'
-    | 'not_found'
-    | 'default_tenant';
-  constructor(
-    code:
-      | 'invalid_slug'
-      | 'slug_taken'
-      | 'invalid_bot_token'
-      | 'bot_taken'
-      | 'no_secret_key'
-      | 'not_found'
-      | 'default_tenant',
-    message: string,
-  ) {
+  readonly code: TenantInputCode;
+  constructor(code: TenantInputCode, message: string) {
     super(message);
     this.code = code;
   }
