@@ -1,3 +1,4 @@
+import type { RedisOptions } from 'ioredis';
 import { z } from 'zod';
 
 /**
@@ -74,6 +75,13 @@ export function redisTargetOf(redis: {
 }
 
 /** For log lines and errors: where, never the password. */
+/** What every node of a cluster is opened with: the ACL user, password and TLS of the target. */
+export function clusterNodeAuth(
+  target: RedisClusterTarget,
+): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+  return { username: target.username, password: target.password, ...(target.tls ? { tls: {} } : {}) };
+}
+
 export function describeRedisTarget(target: RedisTarget): string {
   if (typeof target !== 'string') {
     return `cluster ${target.nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;

@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { RedisClusterTarget, RedisTarget } from '../config/redis-cluster.ts';
+import { clusterNodeAuth, type RedisClusterTarget, type RedisTarget } from '../config/redis-cluster.ts';
 import { settledWithin } from '../util/with-timeout.ts';
 
 export type RedisRole = 'producer' | 'worker';
@@ -51,9 +51,7 @@ function createCluster(target: RedisClusterTarget, role: RedisRole, options: Red
     maxRedirections: 8,
     redisOptions: {
       ...nodeOptions,
-      username: target.username,
-      password: target.password,
-      ...(target.tls ? { tls: {} } : {}),
+      ...clusterNodeAuth(target),
     },
   });
   cluster.on('error', () => {});

@@ -1,7 +1,12 @@
 import { Queue } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../../config/env.ts';
-import { describeRedisTarget, type RedisTarget, redisTargetOf } from '../../config/redis-cluster.ts';
+import {
+  clusterNodeAuth,
+  describeRedisTarget,
+  type RedisTarget,
+  redisTargetOf,
+} from '../../config/redis-cluster.ts';
 import { QUEUE_NAMES } from '../../queue/job-catalogue.ts';
 import { queuePrefixOf } from '../../queue/queues.ts';
 import { whereOf } from './cli-database.ts';
@@ -21,9 +26,7 @@ async function connectRedis(target: RedisTarget): Promise<Redis | Cluster> {
           clusterRetryStrategy: () => null,
           redisOptions: {
             ...options,
-            username: target.username,
-            password: target.password,
-            ...(target.tls ? { tls: {} } : {}),
+            ...clusterNodeAuth(target),
           },
         });
   redis.on('error', () => {});
