@@ -143,7 +143,7 @@ test('a connection that does not authenticate in time is closed with 4401', asyn
     config: system.config,
     orm: system.orm,
     tenants: system.tenantDirectory,
-    redisUrl: TEST_REDIS_URL,
+    redisTarget: TEST_REDIS_URL,
     logger: silent,
     metrics: createMetrics(),
     authTimeoutMs: 200,
@@ -287,7 +287,7 @@ test.serial('stopping a web process closes its panel sockets with 1001', async (
     orm: system.orm,
     logger: silent,
     metrics: createMetrics(),
-    redisUrl: TEST_REDIS_URL,
+    redisTarget: TEST_REDIS_URL,
   });
   await web.start();
   const panel = await connectAdmin(`http://127.0.0.1:${web.port()}`);
@@ -307,7 +307,7 @@ async function ownPanelServer(
     config: system.config,
     orm: system.orm,
     tenants: system.tenantDirectory,
-    redisUrl: TEST_REDIS_URL,
+    redisTarget: TEST_REDIS_URL,
     logger,
     metrics: createMetrics(),
     ...options,

@@ -102,7 +102,7 @@ test('a plan the reconciler fails ends exactly like one its job failed: message,
     logger: createLogger('silent'),
     metrics: system.metrics,
     serveMetrics: false,
-    redisUrl: TEST_REDIS_URL,
+    redisTarget: TEST_REDIS_URL,
     planProvider: createPlanProvider(system.config.ai),
   });
   await worker.start();

@@ -130,7 +130,7 @@ test('a coach added later gets its webhook on the next pass; a failing registrat
       write: (line: string) => void logs.push(line),
     } as pino.DestinationStream),
     metrics: createMetrics(),
-    redisUrl: TEST_REDIS_URL,
+    redisTarget: TEST_REDIS_URL,
   });
   t.teardown(() => web.stop());
   await web.start();

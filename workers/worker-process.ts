@@ -36,7 +36,7 @@ export interface WorkerProcessDeps {
   orm: MikroORM;
   logger: Logger;
   /** A Redis URL, or a cluster (REDIS_CLUSTER_NODES). */
-  redisUrl: RedisTarget;
+  redisTarget: RedisTarget;
   metrics: Metrics;
   /** The AI (or offline) provider; the worker adds AI_REQUESTS_PER_MINUTE and tenant budgets. */
   planProvider: PlanProvider;
@@ -77,7 +77,7 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
   const catalogue = deps.catalogue ?? JOBS;
   const handlers = deps.handlers ?? (jobHandlers as Handlers);
   checkHandlers(catalogue, handlers);
-  const producer: Redis = createRedisConnection(deps.redisUrl, 'producer', 'worker-producer');
+  const producer: Redis = createRedisConnection(deps.redisTarget, 'producer', 'worker-producer');
   const queues = createQueues(producer, config);
   const relay = createOutboxRelay({ orm: deps.orm, queues, logger, pollMs: config.outbox.pollMs, catalogue });
   const tenants = deps.tenants ?? createTenantDirectory({ orm: deps.orm, config, logger });
@@ -129,7 +129,7 @@ export function createWorkerProcess(deps: WorkerProcessDeps) {
   const onFailed = createFinalFailureHandler(catalogue, handlers, jobDeps);
   const connections: Redis[] = [producer];
   const workers = selectedQueues.map((queue) => {
-    const connection = createRedisConnection(deps.redisUrl, 'worker', `worker-${queue}`);
+    const connection = createRedisConnection(deps.redisTarget, 'worker', `worker-${queue}`);
     connections.push(connection);
     const processor = createJobProcessor(catalogue, handlers, jobDeps, queues[queue], {
       dependencyOutageMs: DEPENDENCY_OUTAGE_MS,

@@ -30,7 +30,8 @@ try {
   const dataRoot = process.env.DATA_DIR ?? '.data';
 
   const databaseUrl = config.database.url ?? (await startEmbeddedPostgres(dataRoot, say).then(remember)).url;
-  const redisUrl = redisTargetOf(config.redis) ?? (await ensureLocalRedis(dataRoot, say).then(remember)).url;
+  const redisTarget =
+    redisTargetOf(config.redis) ?? (await ensureLocalRedis(dataRoot, say).then(remember)).url;
   let botToken = config.telegram.botToken;
   if (!botToken) {
     const sandbox = remember(
@@ -53,7 +54,7 @@ try {
   config = {
     ...config,
     database: { ...config.database, url: databaseUrl },
-    redis: { ...config.redis, url: typeof redisUrl === 'string' ? redisUrl : undefined },
+    redis: { ...config.redis, url: typeof redisTarget === 'string' ? redisTarget : undefined },
   };
 
   const metrics = createMetrics();
@@ -72,7 +73,7 @@ try {
       config,
       orm,
       logger,
-      redisUrl,
+      redisTarget,
       metrics,
       serveMetrics: false,
       // Each tenant's bot comes from the tenant table; the default tenant's is `botToken` (config).
@@ -80,7 +81,7 @@ try {
     }),
   );
   await worker.start();
-  const web = remember(createWebProcess({ config, orm, logger, redisUrl, metrics }));
+  const web = remember(createWebProcess({ config, orm, logger, redisTarget, metrics }));
   await web.start();
   // With a webhook URL the web process handles updates; otherwise poll (the sandbox, without a token).
   // Started last so it stops first, while the database and the sandbox it talks to are still up.

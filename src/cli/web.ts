@@ -8,9 +8,9 @@ import { createWebProcess } from '../processes/web-process.ts';
 try {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const { databaseUrl, redisUrl } = requireProductionSettings(config);
+  const { databaseUrl, redisTarget } = requireProductionSettings(config);
   const orm = await connectDatabase(config, databaseUrl);
-  const web = createWebProcess({ config, orm, logger, redisUrl, metrics: createMetrics() });
+  const web = createWebProcess({ config, orm, logger, redisTarget, metrics: createMetrics() });
   const started = web.start();
   stopOnSignal([{ stop: () => orm.close() }, web], logger, config.shutdownTimeoutMs + 2_000, started);
   await started;

@@ -8,7 +8,7 @@ import { exitOnBootError, stopOnSignal } from '../processes/run-until-signal.ts'
 try {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const { databaseUrl, redisUrl } = requireProductionSettings(config);
+  const { databaseUrl, redisTarget } = requireProductionSettings(config);
   const orm = await connectDatabase(config, databaseUrl);
   const worker = createWorkerProcess({
     config,
@@ -16,7 +16,7 @@ try {
     logger,
     metrics: createMetrics(),
     serveMetrics: true,
-    redisUrl,
+    redisTarget,
     // Each tenant's bot comes from the tenant table (the default tenant's is TELEGRAM_BOT_TOKEN).
     planProvider: createWorkerServices(config, logger).planProvider,
   });

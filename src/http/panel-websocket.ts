@@ -27,7 +27,7 @@ export interface PanelWebSocketDeps {
   config: Config;
   tenants: TenantDirectory;
   orm: MikroORM;
-  redisUrl: RedisTarget;
+  redisTarget: RedisTarget;
   logger: Logger;
   /** Counts socket logins in the same telegram_auth_* metrics as REST, so auth alerts see both. */
   metrics: Metrics;
@@ -77,7 +77,7 @@ export function createPanelWebSocketServer(deps: PanelWebSocketDeps): PanelWebSo
   const channelPrefix = liveEventsChannel(config.redis.queuePrefix, '');
   // 'worker' role: a subscriber blocks by nature and must reconnect forever; ioredis re-issues
   // the psubscribe after every reconnect, so a Redis restart heals delivery by itself.
-  const subscriber = createRedisConnection(deps.redisUrl, 'worker', 'web-live-events');
+  const subscriber = createRedisConnection(deps.redisTarget, 'worker', 'web-live-events');
   const subscribed = subscriber.psubscribe(`${channelPrefix}*`).then(
     () => true,
     (error: Error) => {

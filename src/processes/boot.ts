@@ -9,13 +9,13 @@ import { createOrm } from '../db/orm.ts';
 export function requireProductionSettings(config: Config): {
   databaseUrl: string;
   /** REDIS_URL, or the cluster of REDIS_CLUSTER_NODES. */
-  redisUrl: RedisTarget;
+  redisTarget: RedisTarget;
   botToken: string;
 } {
   if (!config.database.url)
     throw new ConfigError('Invalid DATABASE_URL: required (or use `npm start` for a local trial)');
-  const redisUrl = redisTargetOf(config.redis);
-  if (!redisUrl)
+  const redisTarget = redisTargetOf(config.redis);
+  if (!redisTarget)
     throw new ConfigError(
       'Invalid REDIS_URL: required, or REDIS_CLUSTER_NODES for a cluster (or use `npm start` for a local trial)',
     );
@@ -23,7 +23,7 @@ export function requireProductionSettings(config: Config): {
     throw new ConfigError(
       'Invalid TELEGRAM_BOT_TOKEN: required; create a bot with @BotFather (or use `npm start` for a local trial)',
     );
-  return { databaseUrl: config.database.url, redisUrl, botToken: config.telegram.botToken };
+  return { databaseUrl: config.database.url, redisTarget, botToken: config.telegram.botToken };
 }
 
 export async function connectDatabase(config: Config, url: string): Promise<MikroORM> {

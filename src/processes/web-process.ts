@@ -23,7 +23,7 @@ export interface WebProcessDeps {
   orm: MikroORM;
   logger: Logger;
   /** A Redis URL, or a cluster (REDIS_CLUSTER_NODES). */
-  redisUrl: RedisTarget;
+  redisTarget: RedisTarget;
   metrics: Metrics;
   /** The jobs its outbox relay publishes; defaults to the catalogue (tests add jobs of their own). */
   catalogue?: JobCatalogue;
@@ -35,7 +35,7 @@ export interface WebProcessDeps {
  */
 export function createWebProcess(deps: WebProcessDeps) {
   const { config, logger } = deps;
-  const redis = createRedisConnection(deps.redisUrl, 'producer', 'web');
+  const redis = createRedisConnection(deps.redisTarget, 'producer', 'web');
   const tenants = createTenantDirectory({ orm: deps.orm, config, logger });
   const queues = createQueues(redis, config);
   const relay = createOutboxRelay({
@@ -50,7 +50,7 @@ export function createWebProcess(deps: WebProcessDeps) {
     config,
     tenants,
     orm: deps.orm,
-    redisUrl: deps.redisUrl,
+    redisTarget: deps.redisTarget,
     logger,
     metrics: deps.metrics,
   });

@@ -183,7 +183,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
           logger,
           metrics,
           serveMetrics: false,
-          redisUrl: options.workerRedisUrl ?? redisTarget,
+          redisTarget: options.workerRedisUrl ?? redisTarget,
           ...options.jobs,
           planProvider: createPlanProvider(config.ai),
           // Every tenant's bot (TELEGRAM_API_ROOT is the fake, or the fleet when there are tenants).
@@ -194,7 +194,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     orm,
     logger,
     metrics,
-    redisUrl: options.webRedisUrl ?? redisTarget,
+    redisTarget: options.webRedisUrl ?? redisTarget,
     // Every relay knows the test's extra jobs, as every process of one release knows its jobs.
     catalogue: options.jobs?.catalogue,
   });
@@ -242,7 +242,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
         orm,
         logger,
         metrics: createMetrics(),
-        redisUrl: redisTarget,
+        redisTarget: redisTarget,
         catalogue: options.jobs?.catalogue,
       });
       extraWebs.push(extra);
